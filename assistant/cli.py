@@ -1,0 +1,64 @@
+"""The `pacte` command line. Each subcommand lives beside its feature and is imported lazily,
+so `pacte check` never loads the index or the embedder."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from . import __version__
+from .errors import PacteError
+
+# name -> "module:attribute" of a click command
+COMMANDS = {
+    "index": "assistant.index_cli:index_cmd",
+    "search": "assistant.index_cli:search_cmd",
+    "check": "assistant.rules.cli:check_cmd",
+    "ask": "assistant.answer_cli:ask_cmd",
+    "eligibility": "assistant.answer_cli:eligibility_cmd",
+    "indicators": "assistant.answer_cli:indicators_cmd",
+    "eval": "eval.cli:eval_group",
+    "serve": "api.cli:serve_cmd",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pacte")
+def cli():
+    """Pacte Assistant : questions, éligibilité, indicateurs et contrôle des contrats locaux des solidarités."""
+
+
+def main(argv=None):
+    """Entry point: French message and exit 2 on a PacteError, never a traceback for user errors."""
+    try:
+        cli.main(args=argv, prog_name="pacte", standalone_mode=False)
+    except PacteError as exc:
+        click.echo(f"Erreur : {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Interrompu.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
