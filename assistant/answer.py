@@ -1,0 +1,250 @@
+"""Grounded, extractive answers: retrieve, pick the sentences that answer, cite them tightly, or abstain.
+
+Every citation comes from a retrieved hit, and its quote is a verbatim slice of the corpus lines it cites.
+An optional LLM (PACTE_LLM_URL) may rephrase from the same passages; its citations are re-validated
+(assistant.generation) and the extractive answer stays the fallback.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from .categories import classify, collectivite_in, is_follow_up
+from .config import Settings
+from .corpus import load_corpus
+from .lexical import analyse
+from .retrieval import Retriever
+from .schema import Document, Hit
+from .sentences import Unit, display_text, split_units
+from .validation import clean_text
+
+VERDICT_LABELS = {
+    "eligible": "Éligible",
+    "eligible_with_conditions": "Éligible sous conditions",
+    "excluded": "Exclu",
+    "not_in_referential": "Hors référentiel",
+}
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    """Tuned on the dev questions (eval/datasets/dev_questions.jsonl) with `pacte eval`."""
+
+    hits: int = 10  # ranked hits returned with the answer
+    candidate_hits: int = 5  # hits whose sentences may be quoted
+    max_citations: int = 3
+    relative_floor: float = 0.55  # a sentence is quoted if it scores at least this share of the best one
+    rank_decay: float = 0.35  # weight of the hit rank in a sentence's score
+    # Abstention: the question must share enough specific vocabulary with the best passages.
+    min_coverage: float = 0.34
+    min_dense: float = 0.0
+
+
+@dataclass
+class Turn:
+    question: str
+    answer: str = ""
+
+
+@dataclass
+class Answer:
+    question: str
+    category: str
+    answer: str
+    verdict: str | None
+    abstained: bool
+    citations: list[dict]
+    hits: list[dict]
+    resolved_question: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = {
+            "question": self.question,
+            "category": self.category,
+            "answer": self.answer,
+            "verdict": self.verdict,
+            "abstained": self.abstained,
+            "citations": self.citations,
+            "hits": self.hits,
+        }
+        if self.resolved_question and self.resolved_question != self.question:
+            data["resolved_question"] = self.resolved_question
+        data.update(self.extra)
+        return data
+
+
+def make_citation(number: int, unit: Unit, document: Document, score: float) -> dict:
+    return {
+        "id": number,
+        "doc_id": unit.chunk.doc_id,
+        "doc_title": document.title,
+        "section_path": list(unit.chunk.section_path),
+        "line_start": unit.line_start,
+        "line_end": unit.line_end,
+        "quote": " ".join(unit.text.split()),
+        "score": round(float(score), 4),
+    }
+
+
+class Answerer:
+    """Retrieval + sentence selection + abstention. Pure given a loaded Retriever."""
+
+    def __init__(self, retriever: Retriever, documents: dict[str, Document], config: AnswerConfig = AnswerConfig()):
+        self.retriever = retriever
+        self.documents = documents
+        self.config = config
+        bm25 = retriever.bm25
+        self._idf = bm25.idf
+        self._max_idf = max(bm25.idf.values()) if bm25.idf else 1.0
+
+    # -- query terms ---------------------------------------------------------------------------------------
+    def _weights(self, text: str) -> dict[str, float]:
+        """Query stems weighted by idf; unknown stems get the maximum idf (they are specific, and missing)."""
+        return {t: self._idf.get(t, self._max_idf) for t in set(analyse(text))}
+
+    def coverage(self, weights: dict[str, float], text: str) -> float:
+        """Share of the query's idf mass found in `text`."""
+        total = sum(weights.values())
+        if not total:
+            return 0.0
+        present = set(analyse(text))
+        return sum(w for t, w in weights.items() if t in present) / total
+
+    # -- sentence selection -----------------------------------------------------------------------------------
+    def select_units(self, query: str, hits: list[Hit]) -> list[tuple[Unit, float]]:
+        cfg = self.config
+        weights = self._weights(query)
+        scored: list[tuple[Unit, float]] = []
+        for hit in hits[: cfg.candidate_hits]:
+            prior = 1.0 / (1.0 + cfg.rank_decay * (hit.rank - 1))
+            for unit in split_units(hit.chunk):
+                terms = set(analyse(unit.text))
+                overlap = sum(w for t, w in weights.items() if t in terms)
+                if overlap <= 0:
+                    continue
+                length_penalty = 1.0 + 0.15 * math.log1p(max(len(terms) - 12, 0))
+                heading_penalty = 0.5 if unit.kind == "heading" else 1.0
+                scored.append((unit, prior * heading_penalty * overlap / length_penalty))
+        if not scored:
+            return []
+        scored.sort(key=lambda item: -item[1])
+        best = scored[0][1]
+        chosen: list[tuple[Unit, float]] = []
+        for unit, score in scored:
+            if score < cfg.relative_floor * best or len(chosen) >= cfg.max_citations:
+                break
+            if any(_overlaps(unit, other) for other, _ in chosen):
+                continue
+            chosen.append((unit, score))
+        # Reading order within the answer: by document position, so the quoted text flows.
+        return sorted(chosen, key=lambda item: (item[0].chunk.doc_id != chosen[0][0].chunk.doc_id, item[0].line_start))
+
+    # -- abstention -------------------------------------------------------------------------------------------
+    def should_abstain(self, query: str, hits: list[Hit]) -> tuple[bool, dict]:
+        weights = self._weights(query)
+        top_text = "\n".join(h.chunk.embed_text() for h in hits[:3])
+        coverage = self.coverage(weights, top_text)
+        unknown = [t for t in weights if t not in self._idf]
+        signals = {"coverage": round(coverage, 3), "unknown_terms": unknown}
+        return coverage < self.config.min_coverage, signals
+
+    # -- answer ------------------------------------------------------------------------------------------------
+    def answer(self, question: str, history: list[Turn] | None = None, verdict_fn=None) -> Answer:
+        question = clean_text(question)
+        resolved = question
+        if history and is_follow_up(question):
+            resolved = f"{history[-1].question} {question}"
+        category = classify(resolved)
+        hits = self.retriever.search(resolved, k=self.config.hits)
+        hit_dicts = [h.to_dict() for h in hits]
+        abstain, signals = self.should_abstain(resolved, hits)
+        if abstain:
+            return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, resolved,
+                          {"signals": signals})
+        verdict_block = verdict_fn(resolved, collectivite_in(resolved), hits) if (verdict_fn and category == "eligibility") else None
+        units = self.select_units(resolved, hits)
+        citations, parts = [], []
+        if verdict_block:
+            units = _merge_units(verdict_block.get("units", []), units, self.config.max_citations + 1)
+        for number, (unit, score) in enumerate(units, start=1):
+            citations.append(make_citation(number, unit, self.documents[unit.chunk.doc_id], score))
+            parts.append(f"{_sentence(unit.display)} [{number}]")
+        if not citations:
+            return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, resolved,
+                          {"signals": signals})
+        verdict = verdict_block["verdict"] if verdict_block else None
+        lead = ""
+        if verdict:
+            lead = f"{VERDICT_LABELS[verdict]}. {verdict_block.get('summary', '')}".strip() + "\n\n"
+        text = lead + " ".join(parts)
+        return Answer(question, category, text, verdict, False, citations, hit_dicts, resolved, {"signals": signals})
+
+    def _abstention_text(self, hits: list[Hit]) -> str:
+        nearest = []
+        for hit in hits[:3]:
+            c = hit.chunk
+            where = " > ".join(c.section_path[-2:]) or self.documents[c.doc_id].title
+            nearest.append(f"« {display_text(where)} » ({c.doc_id}, l. {c.line_start}-{c.line_end})")
+        text = "Le corpus ne couvre pas cette question : aucun passage de l'instruction, du contrat du Pas-de-Calais " \
+               "ou des notes de réunion n'y répond."
+        if nearest:
+            text += " Sections les plus proches : " + " ; ".join(nearest) + "."
+        return text
+
+
+def _overlaps(a: Unit, b: Unit) -> bool:
+    return a.chunk.doc_id == b.chunk.doc_id and a.line_start <= b.line_end and b.line_start <= a.line_end and a.text == b.text
+
+
+def _merge_units(first: list[tuple[Unit, float]], rest: list[tuple[Unit, float]], limit: int):
+    merged = list(first)
+    for unit, score in rest:
+        if len(merged) >= limit:
+            break
+        if not any(_overlaps(unit, other) or unit.text == other.text for other, _ in merged):
+            merged.append((unit, score))
+    return merged
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if re.search(r"[.!?…:;»)]$", text) else text + "."
+
+
+class Assistant:
+    """The facade used by the CLI, the HTTP API and the evaluation runner."""
+
+    def __init__(self, retriever: Retriever, documents: dict[str, Document], settings: Settings):
+        self.settings = settings
+        self.retriever = retriever
+        self.documents = documents
+        self.answerer = Answerer(retriever, documents)
+        self._eligibility = None
+
+    @classmethod
+    def load(cls, settings: Settings | None = None) -> "Assistant":
+        settings = settings or Settings.from_env()
+        return cls(Retriever.load(settings), load_corpus(settings.corpus_dir), settings)
+
+    @property
+    def eligibility_engine(self):
+        if self._eligibility is None:
+            from .eligibility import EligibilityEngine
+
+            self._eligibility = EligibilityEngine(self.retriever, self.documents)
+        return self._eligibility
+
+    def ask(self, question: str, history: list[dict] | None = None) -> dict:
+        turns = [Turn(str(h.get("question", "")), str(h.get("answer", ""))) for h in (history or []) if h.get("question")]
+        answer = self.answerer.answer(question, turns, verdict_fn=self.eligibility_engine.verdict_for_question)
+        if self.settings.llm_url and not answer.abstained:
+            from .generation import rephrase
+
+            answer = rephrase(answer, self.settings, self.retriever, self.documents)
+        return answer.to_dict()
+
+    def eligibility(self, description: str, collectivite: str | None = None) -> dict:
+        return self.eligibility_engine.assess(description, collectivite)

@@ -1,0 +1,66 @@
+"""`pacte index` and `pacte search`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .config import Settings
+
+
+@click.command("index")
+@click.option("--force", is_flag=True, help="Reconstruire même si le corpus et l'embedder n'ont pas changé.")
+@click.option("--status", "show_status", is_flag=True, help="Afficher l'état de l'index sans rien construire.")
+@click.option("--quiet", is_flag=True, help="Sans barre de progression.")
+def index_cmd(force, show_status, quiet):
+    """Construit (ou met à jour) l'index de recherche du corpus."""
+    from .index import build_index, index_status
+
+    settings = Settings.from_env()
+    if show_status:
+        status = index_status(settings)
+        click.echo(json.dumps(status, ensure_ascii=False, indent=2))
+        raise click.exceptions.Exit(0 if status["ok"] else 2)
+    report = build_index(settings, force=force, progress=not quiet)
+    if report.status == "up-to-date":
+        click.echo(f"Index à jour ({report.chunks} passages) : rien à reconstruire. Utilisez --force pour forcer.")
+    else:
+        click.echo(
+            f"Index construit : {report.chunks} passages, {report.embedded} vectorisés "
+            f"(les autres venaient du cache), en {report.seconds:.1f} s."
+        )
+
+
+@click.command("search")
+@click.argument("question", required=False)
+@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 100), help="Nombre de passages.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.option("--batch", type=click.Path(dir_okay=False), help='Fichier JSONL de lignes {"id", "question"}.')
+@click.option("--mode", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid", show_default=True)
+def search_cmd(question, k, as_json, batch, mode):
+    """Recherche les passages du corpus qui répondent à une question."""
+    from .batch import read_batch
+    from .errors import InvalidInput
+    from .retrieval import load_retriever
+    from .validation import clean_text
+
+    if bool(question) == bool(batch):
+        raise InvalidInput("Donnez soit une question, soit --batch FICHIER.jsonl (pas les deux).")
+    # Validate all input before loading anything heavy.
+    items = read_batch(batch) if batch else [(None, clean_text(question))]
+    retriever = load_retriever(Settings.from_env())
+    if batch:
+        for item_id, text in items:
+            hits = retriever.search(text, k=max(k, 10), mode=mode)
+            click.echo(json.dumps({"id": item_id, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False))
+        return
+    hits = retriever.search(items[0][1], k=k, mode=mode)
+    if as_json:
+        click.echo(json.dumps({"question": items[0][1], "hits": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=2))
+        return
+    for hit in hits:
+        c = hit.chunk
+        click.echo(f"{hit.rank:>2}. [{c.doc_id} l.{c.line_start}-{c.line_end}] {' > '.join(c.section_path)}  (score {hit.score:.4f})")
+        excerpt = " ".join(c.text.split())
+        click.echo(f"    {excerpt[:300]}{'…' if len(excerpt) > 300 else ''}")

@@ -1,0 +1,90 @@
+"""French lexical index: normalisation (accents, elisions, apostrophes, numbers), stop-words, Snowball stemming, BM25."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from functools import lru_cache
+
+import Stemmer
+
+# Function words and words present in nearly every passage of this corpus (they carry no signal here).
+STOPWORDS = frozenset(
+    """
+    a ai aie ait as au aux avec c ce ceci cela celle celles celui ces cet cette ceux chaque comme d dans de des du
+    elle elles en entre est et etc eu eux il ils j je l la le les leur leurs lui m ma mais me meme memes mes moi mon
+    n ne ni nos notre nous o on ont ou par pas peu plus pour qu quand que quel quelle quelles quels qui s sa sans se
+    ses si son sont sur t ta te tes toi ton tous tout toute toutes tu un une vos votre vous y ete etre avoir fait
+    faire peut peuvent doit doivent ainsi afin dont lors cas tres bien aussi alors donc car or leur puis
+    quoi est-ce estce quoi comment combien pourquoi
+    """.split()
+)
+
+_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’`](?=\w)", re.IGNORECASE)
+_THOUSANDS = re.compile(r"(?<=\d)[\s\u00a0\u202f.](?=\d{3}\b)")
+_TOKEN = re.compile(r"[a-z0-9]+(?:\+)?")
+_stemmer = Stemmer.Stemmer("french")
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalise(text: str) -> str:
+    """Lower-case, accent-free, elisions removed, '1 000' -> '1000', 'œ' -> 'oe'."""
+    text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae")
+    text = _ELISION.sub(" ", text)
+    text = _THOUSANDS.sub("", text)
+    return strip_accents(text).lower()
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def analyse(text: str) -> list[str]:
+    """Tokens for BM25: normalised, stop-words removed, stemmed. 'FSE+' stays distinct from 'FSE'."""
+    tokens = []
+    for token in _TOKEN.findall(normalise(text)):
+        if token in STOPWORDS or (len(token) == 1 and not token.isdigit()):
+            continue
+        tokens.append(token if token.endswith("+") or token.isdigit() else _stem(token))
+    return tokens
+
+
+class BM25:
+    """Okapi BM25 over pre-analysed documents. Small corpus: plain postings dicts are fast enough."""
+
+    def __init__(self, documents: list[list[str]], k1: float = 1.2, b: float = 0.75):
+        self.k1, self.b = k1, b
+        self.n = len(documents)
+        self.lengths = [len(d) for d in documents]
+        self.avg_len = (sum(self.lengths) / self.n) if self.n else 0.0
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for doc_index, tokens in enumerate(documents):
+            for term, tf in Counter(tokens).items():
+                self.postings[term].append((doc_index, tf))
+        self.idf = {
+            term: math.log(1 + (self.n - len(p) + 0.5) / (len(p) + 0.5)) for term, p in self.postings.items()
+        }
+
+    def scores(self, query_tokens: list[str], weights: dict[str, float] | None = None) -> dict[int, float]:
+        """BM25 score per document index (only documents matching at least one term)."""
+        scores: dict[int, float] = defaultdict(float)
+        for term in set(query_tokens):
+            postings = self.postings.get(term)
+            if not postings:
+                continue
+            idf = self.idf[term] * (weights.get(term, 1.0) if weights else 1.0)
+            for doc_index, tf in postings:
+                norm = self.k1 * (1 - self.b + self.b * self.lengths[doc_index] / self.avg_len)
+                scores[doc_index] += idf * tf * (self.k1 + 1) / (tf + norm)
+        return scores
+
+    def top(self, query_tokens: list[str], k: int, weights: dict[str, float] | None = None) -> list[tuple[int, float]]:
+        scores = self.scores(query_tokens, weights)
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]

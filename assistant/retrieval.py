@@ -1,0 +1,88 @@
+"""Hybrid retrieval: French BM25 (with acronym expansion) and dense e5 vectors in Chroma, fused by weighted
+reciprocal rank fusion. `mode` selects one side alone, for the baselines of the benchmark."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import Settings
+from .glossary import expand_query
+from .index import LoadedIndex, load_index
+from .lexical import BM25, analyse
+from .schema import Chunk, Hit
+from .validation import clean_text
+
+MODES = ("hybrid", "bm25", "dense")
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Tuned on eval/datasets/dev_questions.jsonl with bench/retrieval.py (see README, Retrieval)."""
+
+    rrf_k: int = 60
+    bm25_weight: float = 1.0
+    dense_weight: float = 1.0
+    candidates: int = 100  # depth of each ranking before fusion
+    expand_dense: bool = True  # embed the glossary-expanded query too
+
+
+class Retriever:
+    def __init__(self, index: LoadedIndex, config: FusionConfig = FusionConfig()):
+        self.index = index
+        self.config = config
+        self.chunks: list[Chunk] = index.chunks
+        self._position = {c.id: i for i, c in enumerate(self.chunks)}
+        self.bm25 = BM25([analyse(c.embed_text()) for c in self.chunks])
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, config: FusionConfig = FusionConfig()) -> "Retriever":
+        return cls(load_index(settings or Settings.from_env()), config)
+
+    def lexical_ranking(self, expanded_query: str, n: int) -> list[tuple[int, float]]:
+        return self.bm25.top(analyse(expanded_query), n)
+
+    def dense_ranking(self, query_text: str, n: int) -> list[tuple[int, float]]:
+        vector = self.index.embedder.embed_queries([query_text])[0]
+        result = self.index.collection.query(
+            query_embeddings=[vector.tolist()], n_results=min(n, len(self.chunks)), include=["distances"]
+        )
+        return [
+            (self._position[chunk_id], 1.0 - float(distance))
+            for chunk_id, distance in zip(result["ids"][0], result["distances"][0])
+        ]
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid") -> list[Hit]:
+        query = clean_text(query)
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}")
+        cfg = self.config
+        expanded = expand_query(query, self.index.glossary)
+        depth = max(cfg.candidates, k)
+        rankings: dict[str, list[tuple[int, float]]] = {}
+        if mode in ("hybrid", "bm25"):
+            rankings["bm25"] = self.lexical_ranking(expanded, depth)
+        if mode in ("hybrid", "dense"):
+            rankings["dense"] = self.dense_ranking(expanded if cfg.expand_dense else query, depth)
+        if mode != "hybrid":
+            ranking = rankings[mode]
+            return [
+                Hit(self.chunks[i], score, rank, {mode: rank}) for rank, (i, score) in enumerate(ranking[:k], start=1)
+            ]
+        weights = {"bm25": cfg.bm25_weight, "dense": cfg.dense_weight}
+        fused: dict[int, float] = {}
+        sources: dict[int, dict] = {}
+        for name, ranking in rankings.items():
+            for rank, (i, _score) in enumerate(ranking, start=1):
+                fused[i] = fused.get(i, 0.0) + weights[name] / (cfg.rrf_k + rank)
+                sources.setdefault(i, {})[name] = rank
+        order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+        return [Hit(self.chunks[i], fused[i], rank, sources[i]) for rank, i in enumerate(order, start=1)]
+
+
+def load_retriever(settings: Settings | None = None, config: FusionConfig = FusionConfig()) -> Retriever:
+    return Retriever.load(settings, config)
+
+
+def hits_to_json(hits: list[Hit]) -> list[dict]:
+    return [h.to_dict() for h in hits]
+

@@ -1,0 +1,112 @@
+"""Splitting a chunk into citable units (sentences, bullet items, table rows, headings) with their exact lines.
+
+A unit's `text` is a verbatim slice of the chunk text (markup included), so a quote built from it is always a
+substring of the cited lines once whitespace is collapsed. `display` is the same text without markdown/HTML
+markup, for the answer shown to people.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .schema import Chunk
+
+_BULLET = re.compile(r"^\s*(?:[-*•➤✓❑▪◦–]|\d{1,2}[.)]|[a-z][.)])\s+")
+_HEADING = re.compile(r"^\s*#{1,6}\s")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])(?:\*\*|\*|</b>|»)?\s+(?=[«\"(*A-ZÀ-Ý0-9])")
+_MARKUP = re.compile(r"<[^>]+>|\*\*|(?<!\w)\*|\*(?!\w)|^#+\s*|^\s*[-•➤✓❑▪◦]\s+|&nbsp;")
+_TRIM = " \t*#>-•➤✓❑▪◦|"
+
+
+@dataclass(frozen=True)
+class Unit:
+    chunk: Chunk
+    line_start: int
+    line_end: int
+    text: str  # verbatim slice of the chunk text
+    kind: str  # "sentence" | "item" | "row" | "heading"
+
+    @property
+    def display(self) -> str:
+        return display_text(self.text)
+
+
+def display_text(text: str) -> str:
+    """Readable text: markup removed, footnote calls dropped, whitespace collapsed."""
+    text = re.sub(r"<sup>\s*\d+\s*</sup>", "", text)
+    text = _MARKUP.sub(" ", text.replace("\t", " · "))
+    text = re.sub(r"\s+([,.;:)])", r"\1", " ".join(text.split()))
+    return text.strip(" ·")
+
+
+def _blocks(lines: list[str]):
+    """Paragraph-like blocks: (first index, last index) over the chunk's lines."""
+    start = None
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        standalone = bool(_HEADING.match(line) or _BULLET.match(line) or "\t" in line or stripped.startswith("<"))
+        if not stripped:
+            if start is not None:
+                yield start, i - 1
+                start = None
+            continue
+        if standalone:
+            if start is not None:
+                yield start, i - 1
+            start = i
+            if _HEADING.match(line) or "\t" in line or stripped.startswith("<"):
+                yield i, i
+                start = None
+            continue
+        if start is None:
+            start = i
+    if start is not None:
+        yield start, len(lines) - 1
+
+
+def split_units(chunk: Chunk, min_chars: int = 12) -> list[Unit]:
+    lines = chunk.text.split("\n")
+    units: list[Unit] = []
+    for first, last in _blocks(lines):
+        block = "\n".join(lines[first : last + 1])
+        head = lines[first]
+        kind = (
+            "heading" if _HEADING.match(head)
+            else "row" if ("\t" in head or head.strip().startswith("<"))
+            else "item" if _BULLET.match(head)
+            else "sentence"
+        )
+        # Char offset of each line start inside the block, to map sentence offsets back to lines.
+        offsets, position = [], 0
+        for line in lines[first : last + 1]:
+            offsets.append(position)
+            position += len(line) + 1
+        pieces, cursor = [], 0
+        if kind in ("sentence", "item"):
+            for match in _SENTENCE_END.finditer(block):
+                pieces.append((cursor, match.start()))
+                cursor = match.end()
+        pieces.append((cursor, len(block)))
+        for begin, end in pieces:
+            raw = block[begin:end]
+            left = len(raw) - len(raw.lstrip(_TRIM))
+            right = len(raw.rstrip(_TRIM))
+            if right - left < min_chars and kind != "heading":
+                continue
+            begin, end = begin + left, begin + right
+            text = block[begin:end]
+            if not display_text(text):
+                continue
+            line_a = first + _line_of(offsets, begin)
+            line_b = first + _line_of(offsets, max(begin, end - 1))
+            units.append(Unit(chunk, chunk.line_start + line_a, chunk.line_start + line_b, text, kind))
+    return units
+
+
+def _line_of(offsets: list[int], char: int) -> int:
+    index = 0
+    for i, offset in enumerate(offsets):
+        if offset <= char:
+            index = i
+    return index

@@ -1,0 +1,42 @@
+"""Shared fixtures. The real index is built once per test session, in a temporary folder, with the embedding
+cache of the project's index/ (filled by `make test`'s `pacte index`): tests never re-embed the corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant.config import PROJECT_ROOT, Settings
+from assistant.corpus import load_corpus
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def corpus():
+    return load_corpus(PROJECT_ROOT / "corpus")
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory) -> Settings:
+    """Settings pointing at a real index of the whole corpus, built once for the session."""
+    from assistant.index import build_index
+
+    settings = Settings(
+        corpus_dir=PROJECT_ROOT / "corpus",
+        index_dir=tmp_path_factory.mktemp("index"),
+        cache_dir=Settings.from_env().cache_dir,
+    )
+    build_index(settings, progress=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def retriever(built_index):
+    from assistant.retrieval import Retriever
+
+    return Retriever.load(built_index)
