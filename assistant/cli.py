@@ -18,7 +18,7 @@ COMMANDS = {
     "check": "assistant.rules.cli:check_cmd",
     "ask": "assistant.answer_cli:ask_cmd",
     "eligibility": "assistant.answer_cli:eligibility_cmd",
-    "indicators": "assistant.answer_cli:indicators_cmd",
+    "indicators": "assistant.indicators:indicators_cmd",
     "eval": "eval.cli:eval_group",
     "serve": "api.cli:serve_cmd",
 }

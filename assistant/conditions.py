@@ -1,0 +1,387 @@
+"""Financial-framework conditions and exclusions that apply to kinds of actions, with citations.
+
+The référentiels (assistant/data/referentiel.yaml) say what each section allows. Some rules cut
+across sections or come from the administrative and financial framework (Annexe 5): caps (SLIME+ and
+CEE 70 %, FSL energy aid 20 % of axis 4, eco-mobility investment 20 %, canteen pricing 30 % / 1 € /
+QF 1 000 €), the reinforced-action increment, limited reconduction, FSE+, no valuation of existing
+staff, and exclusions (purchase aid for vehicles in ZFE, PMI prenatal interviews for métropoles).
+
+Each rule carries verbatim quotes (checked by tests/test_referentiel.py) and trigger patterns so the
+eligibility module can attach it to a described action:
+
+    from assistant.conditions import rules_for
+    for rule in rules_for("aide à l'achat d'un véhicule propre en ZFE", collectivite="metropole"):
+        rule.kind, rule.label, rule.citations()
+
+Triggers are regexes over the normalised description (lower case, no accents, apostrophes and
+hyphens as spaces). A rule matches when every pattern of at least one trigger group matches and no
+`unless` pattern does. Rules marked `general` apply to every contractualised action: `rules_for`
+returns them when their own triggers match, or always with `include_general=True`; `rule(id)` gives
+any rule (e.g. "hors_referentiel", to cite when no référentiel section fits).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .errors import InvalidInput
+from .referentiel import Quote
+
+DOC_ID = "instruction-2023-168"
+COLLECTIVITES = ("metropole", "departement")
+
+
+def _q(line: int, text: str) -> Quote:
+    return Quote(text=text, doc_id=DOC_ID, line_start=line, line_end=line)
+
+
+@dataclass(frozen=True)
+class FrameworkRule:
+    id: str
+    kind: str  # "condition" | "exclusion"
+    label: str  # short French summary written by us (not a quote)
+    quotes: tuple[Quote, ...]  # the corpus sentences that state the rule
+    triggers: tuple[tuple[str, ...], ...] = ()  # OR over groups, AND inside a group
+    unless: tuple[str, ...] = ()
+    axes: tuple[int, ...] = ()  # axes the rule concerns; empty: any axis
+    collectivites: tuple[str, ...] = ()  # collectivités it applies to; empty: any
+    general: bool = False
+    _compiled: tuple = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self):
+        groups = tuple(tuple(re.compile(p) for p in g) for g in self.triggers)
+        unless = tuple(re.compile(p) for p in self.unless)
+        object.__setattr__(self, "_compiled", (groups, unless))
+
+    def matches(self, description: str, collectivite: str | None = None) -> bool:
+        """True when the described action triggers this rule (collectivite None: not specified)."""
+        if collectivite is not None and self.collectivites and collectivite not in self.collectivites:
+            return False
+        text = normalize(description)
+        groups, unless = self._compiled
+        if any(rx.search(text) for rx in unless):
+            return False
+        return any(all(rx.search(text) for rx in group) for group in groups)
+
+    def citations(self) -> list[dict]:
+        """The rule as conditions of an eligibility answer: [{"text","doc_id","line_start","line_end"}]."""
+        return [q.to_dict() for q in self.quotes]
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "label": self.label,
+            "axes": list(self.axes),
+            "collectivites": list(self.collectivites),
+            "general": self.general,
+            "quotes": self.citations(),
+        }
+
+
+def normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = re.sub(r"['’`´\-‐–]", " ", text)
+    return " ".join(text.split())
+
+
+# Patterns are written against normalize()d text: no accents, apostrophes and hyphens are spaces.
+_VEHICLE = r"(vehicules?|voitures?|automobiles?)"
+_BUY = r"\b(achat|achats|acquisition|acheter|acquerir)\b"
+
+FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
+    FrameworkRule(
+        id="slime_cee_70",
+        kind="condition",
+        label="SLIME+ et programmes CEE : la part de l'État ne peut dépasser 70 % du cofinancement total",
+        quotes=(
+            _q(1088, "Dans la mesure où SLIME+ est déjà cofinancé par les CEE précarité à hauteur de 60% en 2024 puis 50% en 2025, le financement dans le cadre des pactes locaux des solidarités ne pourra aboutir à ce que la part de l'État dans le cofinancement total sur une année donnée pour les actions éligibles au programme excède 70%."),
+            _q(1088, "Cette règle s'applique également aux autres programmes CEE comme Territoire Zéro Exclusion Énergétique."),
+        ),
+        triggers=(
+            (r"\bslime",),
+            (r"\bcee\b",),
+            (r"certificats? d economies? d energie",),
+            (r"territoires? zero exclusion energetique|\btzee\b",),
+        ),
+        axes=(4,),
+    ),
+    FrameworkRule(
+        id="slime_hors_plafond",
+        kind="condition",
+        label="SLIME+ : animation et FSATME finançables hors plafond par le pacte local",
+        quotes=(
+            _q(1088, "Les métropoles financées dans le cadre de SLIME+ pourront en revanche renforcer leur action en mobilisant les crédits du pacte local pour un financement hors-plafond de l'animation des SLIME+ (services locaux d'intervention pour la maîtrise de l'énergie) et la mise en place de fonds sociaux d'aide aux travaux de maîtrise de l'énergie (FSATME)."),
+        ),
+        triggers=((r"\bslime",), (r"\bfsatme\b",), (r"fonds sociaux d aide aux travaux",)),
+        axes=(4,),
+    ),
+    FrameworkRule(
+        id="fsl_energie_20",
+        kind="condition",
+        label="Aides financières énergie (expérimentation FSL) : au plus 20 % du montant de l'axe 4, sans hausse de la part de l'État",
+        quotes=(
+            _q(1102, "Dans l'objectif d'expérimenter d'éventuelles évolutions du fonctionnement des FSL énergie et dans la limite d'un montant ne pouvant pas dépasser 20 % du montant co-contractualisé sur l'axe « Transition écologique solidaire », la collectivité peut mobiliser les crédits du pacte local des solidarités pour financer des dépenses d'aides financières à destination de ménages en situation de précarité énergétique."),
+            _q(1102, "Ces expérimentations doivent avoir pour objectif de prévenir une spirale d'endettement des ménages en intervenant sur les premiers impayés et s'accompagner nécessairement de l'orientation vers des solutions durables, comme par exemple les points conseil budget ou la plateforme de lutte contre la précarité énergétique."),
+            _q(1102, "Par ailleurs et en cas de recours plus important que prévu à l'aide mise en place par la collectivité, le co-financement de l'État ne pourra être augmenté par rapport au montant initialement contractualisé."),
+        ),
+        triggers=(
+            (r"\bfsl\b",),
+            (r"fonds de solidarite (pour le |du )?logement",),
+            (r"\b(aides?|secours|allocations?|primes?)\b.{0,60}\b(energie|energetique|electricite|gaz|chauffage|fioul)",),
+            (r"impayes?.{0,30}\b(energie|electricite|gaz|chauffage|fioul)",),
+            (r"\b(factures?|cheques?)\b.{0,20}\b(energie|electricite|gaz|chauffage)",),
+        ),
+        axes=(4,),
+    ),
+    FrameworkRule(
+        id="eco_mobilite_investissement_20",
+        kind="condition",
+        label="Éco-mobilité inclusive : investissement plafonné à 20 % des crédits de l'axe 4 (fonctionnement possible)",
+        quotes=(
+            _q(1180, "Les solutions suivantes peuvent ainsi être cofinancées, aussi bien en investissement dans la limite de 20 % des crédits totaux contractualisés dans l'axe « Transition écologique solidaire » qu'en fonctionnement :"),
+        ),
+        triggers=(
+            (r"garages? solidaires?",),
+            (r"\bvelos?\b",),
+            (r"vehicules? intermediaires?",),
+            (r"co ?voiturage",),
+            (r"autopartage|auto partage|partage de vehicules?",),
+            (r"retrofit",),
+            (r"vehicules? propres?",),
+            (r"eco ?mobilite",),
+            (r"\blocation\b", r"\b(vehicules?|velos?|voitures?|scooters?|deux roues)\b"),
+            (r"\binvestissement", r"mobilite|vehicule"),
+        ),
+        axes=(4,),
+    ),
+    FrameworkRule(
+        id="mobilite_repartition_axes",
+        kind="condition",
+        label="Mobilité solidaire : axe 2 pour les bénéficiaires du RSA et demandeurs d'emploi, axe 4 pour tous les publics",
+        quotes=(
+            _q(1138, "Les actions de mobilité solidaire définies dans cette annexe peuvent être financées sur les crédits de l'axe « Accès à l'emploi » et/ou de l'axe « Transition écologique solidaire »."),
+            _q(1138, "Ainsi, les crédits de l'axe « Accès à l'emploi » devront financer l'accompagnement et les solutions de mobilité à destination des bénéficiaires du RSA et personnes en recherche d'emploi tandis que les financements de l'axe « Transition écologique solidaire » devront pouvoir concerner l'ensemble des publics en précarité mobilité, notamment les étudiants et les personnes âgées."),
+        ),
+        triggers=(
+            (r"\bmobilite",),
+            (r"permis de conduire",),
+            (r"covoiturage|co voiturage|garages? solidaires?",),
+            (r"\b(velos?|scooters?|vehicules? intermediaires?|transports? (en commun|solidaires?))\b",),
+        ),
+        axes=(2, 4),
+    ),
+    FrameworkRule(
+        id="zfe_achat_vehicule",
+        kind="exclusion",
+        label="Les aides à l'achat de véhicules dans le cadre des ZFE ne peuvent pas être financées par le pacte",
+        quotes=(
+            _q(1187, "En revanche, les aides à l'achat de véhicules dans le cadre des ZFE ne peuvent être financées dans le cadre des pactes locaux des solidarités dans la mesure où l'État finance déjà des aides à l'achat par ailleurs."),
+        ),
+        triggers=(
+            (_BUY + r"(\s+\w+){0,5}?\s+" + _VEHICLE,),
+            (r"\bzfe\b|zones? a faibles? emissions?", r"\b(achat|achats|acquisition|acheter|acquerir|prime a la conversion|bonus ecologique)\b"),
+            (r"prime a la conversion|bonus ecologique",),
+        ),
+        # "location avec offre d'achat" is one of the eligible eco-mobility solutions (line 1185)
+        unless=(r"location avec (offre|option) d achat", r"\bloa\b"),
+        axes=(4,),
+    ),
+    FrameworkRule(
+        id="cantine_tarification_sociale",
+        kind="condition",
+        label="Tarification sociale des cantines (REP/REP+) : au plus 30 % des crédits État de l'axe 4, 1 € par repas à moins d'1 €, QF au plus 1 000 €",
+        quotes=(
+            _q(1249, "Afin de soutenir la systématisation de politiques d'accès effectif des plus modestes à la restauration collective et ultimement à des produits de qualité, les crédits des pactes locaux des solidarités pourront être mobilisés pour favoriser le déploiement de tarifications sociales dans les cantines des collèges situés en REP/REP+."),
+            _q(1253, "Par ailleurs et à condition qu'une mesure similaire n'ait pas déjà été mise en place par la collectivité, les crédits des pactes locaux des solidarités peuvent être mobilisés pour compenser une partie des pertes de revenus liées à la mise en place d'une tarification sociale dans ces établissements."),
+            _q(1255, "La contribution de l'État ne pourra dépasser 30 % des crédits de l'État co-contractualisés dans le cadre de l'axe « Transition écologique solidaire » du pacte local des solidarités et sera d'1 € pour chaque repas tarifé à moins d'1 € à des élèves dont le quotient familial sera au plus élevé de 1 000 €."),
+            _q(1255, "En cas de recours plus important que prévu à l'aide mise en place par la collectivité, le co-financement de l'État ne pourra être augmenté par rapport au montant initialement contractualisé."),
+            _q(1257, "Les élèves non allocataires de la CAF seront éligibles à ce dispositif par équivalence au quotient familial, en particulier ceux en situation de grande précarité à l'hôtel ou en bidonville."),
+        ),
+        triggers=(
+            (r"\bcantines?\b",),
+            (r"restauration (scolaire|collective)",),
+            (r"\brepas\b", r"\b(1|un) ?(€|euros?)\b"),
+            (r"tarification sociale|tarifs? sociaux|tarif social", r"repas|restauration|colleg|ecole|eleves?|scolaire"),
+        ),
+        axes=(4,),
+    ),
+    FrameworkRule(
+        id="action_renforcee_part_supplementaire",
+        kind="condition",
+        label="Action renforcée : les crédits du pacte ne financent que la part supplémentaire",
+        quotes=(
+            _q(1295, "Est définie comme action renforcée, une action pouvant avoir été lancée avant les pactes locaux des solidarités mais dont la pertinence aura été confortée par les diagnostics de territoire et que les crédits État permettront d'intensifier (par exemple, une hausse de la file active / un élargissement du public touché)."),
+            _q(1295, "Dans ce cas, les crédits apportés par les contrats locaux cibleront uniquement la part supplémentaire, renforcée de cette action."),
+            _q(1295, "La métropole doit également s'engager à financer la part nouvelle ou renforcée de l'action."),
+        ),
+        triggers=(
+            (r"\brenforc",),
+            (r"\bexistante?s?\b",),
+            (r"\bdeja\b",),
+            (r"\b(extension|etendre|elargi\w*|intensifi\w*|augment\w*|hausse|developper davantage)\b",),
+            (r"file active",),
+        ),
+    ),
+    FrameworkRule(
+        id="reconduction_limitee",
+        kind="condition",
+        label="Reconduction d'actions CALPAE à périmètre constant : admise de façon limitée et justifiée",
+        quotes=(
+            _q(103, "La reprise à l'identique d'actions des précédentes CALPAE est autorisée, mais devra rester limitée."),
+            _q(1301, "Il pourra être admis, mais de façon limitée, la reconduction du financement d'actions issues des précédentes contractualisations CALPAE, à périmètre constant et sans renfort, si ces actions ont fait la preuve de leur efficacité et pertinence, et en accord avec les deux parties cocontractantes."),
+            _q(1301, "Vous veillerez à ce que leur poursuite soit pleinement justifiée, en termes d'efficacité et d'impact de l'action sur les bénéficiaires visés, ainsi qu'en termes de conformité avec le cadrage du référentiel correspondant."),
+        ),
+        triggers=(
+            (r"\breconduc|\breconduire|\breconduit",),
+            (r"\bcalpae\b",),
+            (r"a l identique|perimetre constant|sans renfort",),
+            (r"\b(poursuite|poursuivre|prolong\w*|perenniser|continuer)\b",),
+            (r"precedente?s? (convention|contractualisation|strategie)",),
+        ),
+    ),
+    FrameworkRule(
+        id="fse_plus",
+        kind="condition",
+        label="FSE+ : seulement pour les actions nouvelles et sur la part de la métropole, jamais sur la part État",
+        quotes=(
+            _q(1307, "Le cofinancement des actions par le FSE+ est possible pour les actions nouvelles (uniquement), sur la part apportée par la métropole (le financement FSE+ pour la part État est exclu)."),
+        ),
+        triggers=((r"\bfse\b|fonds social europeen",), (r"(credits?|fonds|financements?) europeens?",)),
+    ),
+    FrameworkRule(
+        id="valorisation_existant_exclue",
+        kind="exclusion",
+        label="Pas de valorisation financière de l'existant (personnel en place, gestion courante) ; recrutement ou évolution substantielle de poste possibles",
+        quotes=(
+            _q(1305, "Dans ce second cas, l'action nouvelle ou renforcée peut se traduire par du recrutement interne à la métropole ou par l'évolution substantielle de fiches de poste."),
+            _q(1305, "Le financement de temps d'ingénierie est possible, en revanche la valorisation financière de l'existant est exclue (gestion courante comme le temps de réunion, de délibérations, ressources humaines existantes ou non renforcées, etc.)."),
+        ),
+        triggers=(
+            (r"\bvaloris",),
+            (r"\b(agents?|personnels?|postes?|salaries?|ressources humaines|etp|equipes?|travailleurs sociaux)\b.{0,50}\b(existants?|deja|en poste|actuels?|en place)\b",),
+            (r"\b(existants?|actuels?|en place)\b.{0,20}\b(agents?|personnels?|postes?|salaries?|equipes?)\b",),
+            (r"temps de reunion|gestion courante|deliberations?",),
+            (r"masse salariale|\bsalaires?\b|remuneration des agents",),
+            (r"\ben regie\b",),
+        ),
+    ),
+    FrameworkRule(
+        id="pmi_prenatal_metropole",
+        kind="exclusion",
+        label="Entretiens prénataux et bilans de santé en école maternelle de la PMI : hors pacte métropolitain (contractualisation départementale)",
+        quotes=(
+            _q(263, "Ce volet n'inclut pas les actions de la protection maternelle et infantile (PMI) dans le cadre des entretiens prénataux ou bilans de santé en école maternelle, qui relèvent de la contractualisation départementale en prévention et protection de l'enfance."),
+        ),
+        triggers=(
+            (r"\bpmi\b|protection maternelle", r"prenata|bilans? de sante|maternelle|grossesse"),
+            (r"entretiens? prenata",),
+            (r"bilans? de sante.{0,40}maternelle",),
+            (r"entretien prenatal precoce|\bepp\b",),
+        ),
+        axes=(1,),
+        # The instruction concerns métropoles: for a département these actions belong to its own
+        # contractualisation in child protection, which this corpus does not cover.
+        collectivites=("metropole",),
+    ),
+    FrameworkRule(
+        id="acces_droits_coordination_prealable",
+        kind="condition",
+        label="Accès aux droits : un temps de coordination doit être financé au préalable",
+        quotes=(
+            _q(573, "**Si la métropole souhaite réaliser des actions dans le champ de l'accès aux droits, sera obligatoirement financé au préalable un temps de coordination**, afin d'animer l'instance de coordination, de mobiliser les acteurs, de développer les partenariats, d'impulser des actions dans le cadre des leviers prioritaires identifiés et de faire le lien entre les différents niveaux de coordination (notamment, pour l'échelon départemental, afin de travailler en lien étroit avec les ETP de coordination des CTG)."),
+        ),
+        triggers=((r"acces aux droits",), (r"non recours",)),
+        axes=(3,),
+    ),
+    FrameworkRule(
+        id="faj_identification",
+        kind="condition",
+        label="Actions jeunesse financées via le FAJ métropolitain : à identifier spécifiquement",
+        quotes=(
+            _q(363, "Les diverses actions mentionnées ci-dessous peuvent être financées dans le cadre du Fonds d'aide au jeune (FAJ) métropolitain, en fonction de son règlement."),
+            _q(363, "Dans ce cas, elles doivent être spécifiquement identifiées."),
+        ),
+        triggers=((r"\bfaj\b|fonds d aide aux? jeunes?",),),
+        axes=(1,),
+    ),
+    FrameworkRule(
+        id="cofinancement_50",
+        kind="condition",
+        label="Cofinancement 50 % État / 50 % métropole pour chaque action",
+        quotes=(
+            _q(1321, "Ce cofinancement est fixé à 50 % part État et 50 % part métropole pour chaque action, et non au global."),
+            _q(1323, "Vous vous assurerez que les crédits liés à la contractualisation ne se substituent pas aux dépenses de la collectivité qui intervient bien en cofinancement à hauteur de 50 % a minima sur chacune des actions de la convention et dans le cadre des actions éligibles décrites ci-dessus."),
+        ),
+        triggers=(
+            (r"\bco ?financ",),
+            (r"\b100 ?%|\btotalite\b|\bintegralement\b|\bentierement\b",),
+            (r"part (de l )?etat|part de la (metropole|collectivite)",),
+        ),
+        general=True,
+    ),
+    FrameworkRule(
+        id="actions_nouvelles_ou_renforcees",
+        kind="condition",
+        label="Seules les actions nouvelles ou renforcées sont éligibles",
+        quotes=(
+            _q(1289, "Il s'agit d'éviter autant que possible au sein du contrat local la valorisation d'actions existantes à périmètre constant et les effets d'aubaine."),
+            _q(1291, "Les actions éligibles sont des actions nouvelles ou renforcées."),
+        ),
+        general=True,
+    ),
+    FrameworkRule(
+        id="hors_referentiel",
+        kind="condition",
+        label="Action hors référentiel : possible à titre exceptionnel, sur autorisation",
+        quotes=(
+            _q(117, "Exceptionnellement, le ou la commissaire peut autoriser la contractualisation d'une action qui ne serait pas prévue dans les référentiels, pour autant que son utilité soit justifiée par les besoins locaux au regard d'une insuffisance de l'offre."),
+            _q(1051, "Au regard de la nouveauté de la thématique, des mesures qui ne sont pas indiquées dans ce référentiel peuvent être intégrées à la contractualisation en cas d'accord entre la collectivité et les services déconcentrés de l'État, si le besoin ressort du diagnostic territorial et sous justification qu'elles concourent à au moins un des trois sous-axes du présent référentiel."),
+        ),
+        # Not triggered by words: the eligibility module cites it when no section matches.
+    ),
+)
+
+
+@lru_cache(maxsize=1)
+def _by_id() -> dict[str, FrameworkRule]:
+    return {r.id: r for r in FRAMEWORK_RULES}
+
+
+def rule(rule_id: str) -> FrameworkRule:
+    return _by_id()[rule_id]
+
+
+def check_collectivite(collectivite: str | None) -> str | None:
+    if collectivite is None:
+        return None
+    value = normalize(collectivite).replace(" ", "")
+    if value not in COLLECTIVITES:
+        raise InvalidInput(
+            f"Collectivité inconnue : « {collectivite} ». Valeurs possibles : metropole, departement."
+        )
+    return value
+
+
+def rules_for(
+    description: str,
+    collectivite: str | None = None,
+    *,
+    include_general: bool = False,
+) -> list[FrameworkRule]:
+    """The framework rules triggered by a described action, exclusions first, in declaration order."""
+    collectivite = check_collectivite(collectivite)
+    found = [r for r in FRAMEWORK_RULES if (include_general and r.general) or r.matches(description, collectivite)]
+    return sorted(found, key=lambda r: r.kind != "exclusion")
+
+
+def exclusions_for(description: str, collectivite: str | None = None) -> list[FrameworkRule]:
+    return [r for r in rules_for(description, collectivite) if r.kind == "exclusion"]
+
+
+def conditions_for(description: str, collectivite: str | None = None, *, include_general: bool = False) -> list[FrameworkRule]:
+    return [r for r in rules_for(description, collectivite, include_general=include_general) if r.kind == "condition"]
