@@ -45,7 +45,8 @@ def cli():
 def main(argv=None):
     """Entry point: French message and exit 2 on a PacteError, never a traceback for user errors."""
     try:
-        cli.main(args=argv, prog_name="pacte", standalone_mode=False)
+        # standalone_mode=False returns the code of ctx.exit(n) instead of exiting: pass it on.
+        code = cli.main(args=argv, prog_name="pacte", standalone_mode=False)
     except PacteError as exc:
         click.echo(f"Erreur : {exc.message}", err=True)
         sys.exit(exc.exit_code)
@@ -57,7 +58,7 @@ def main(argv=None):
         sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
