@@ -1,0 +1,315 @@
+"""The back-end calls the HTTP API makes, in one small container built once at start-up.
+
+The container loads the corpus and the assistant (hence the index) once; every method is blocking
+and is run by the app in a worker thread. Back-end modules are imported lazily so that the rules and
+documents endpoints work without an index, and so that `pacte check` users never pay for the embedder.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant import __version__
+from assistant.config import MAX_UPLOAD_BYTES, Settings
+from assistant.errors import IndexUnavailable, InvalidInput, PacteError
+from assistant.schema import Document
+
+log = logging.getLogger("pacte.api")
+
+# A citation is shown with some context, but one request never returns a whole 11,000-line file.
+MAX_DOCUMENT_SPAN = 500
+DEFAULT_DOCUMENT_SPAN = 40
+
+CONTRACT_EXTENSIONS = (".yaml", ".yml", ".json", ".xlsx", ".csv")
+
+
+# --- HTTP-flavoured user errors (French messages, like every PacteError) ---------------------
+
+
+class NotFound(PacteError):
+    status = 404
+
+
+class Unauthorized(PacteError):
+    status = 401
+
+
+class PayloadTooLarge(PacteError):
+    status = 413
+
+
+class UnsupportedMediaType(PacteError):
+    status = 415
+
+
+class ServiceUnavailable(PacteError):
+    status = 503
+
+
+class RequestTimeout(PacteError):
+    status = 504
+
+
+def upload_too_large_message() -> str:
+    return f"Le contenu envoyé dépasse la taille maximale autorisée ({MAX_UPLOAD_BYTES // (1024 * 1024)} Mo)."
+
+
+# --- sections of a markdown document, found cheaply from its headings ------------------------
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_EMPHASIS = re.compile(r"[*_`]+")
+
+
+@dataclass(frozen=True)
+class _Heading:
+    line: int
+    level: int
+    title: str
+
+
+def _headings(doc: Document) -> list[_Heading]:
+    if not doc.file.endswith(".md"):
+        return []  # the plain-text documents have no reliable heading syntax
+    found = []
+    for number, text in enumerate(doc.lines, start=1):
+        m = _HEADING.match(text)
+        if m:
+            title = _EMPHASIS.sub("", m.group(2)).strip()
+            if title:
+                found.append(_Heading(number, len(m.group(1)), title))
+    return found
+
+
+class _SectionFinder:
+    """The section that contains a line: nearest heading above it, its ancestors, and where it ends."""
+
+    def __init__(self, doc: Document):
+        self.total = len(doc.lines)
+        self.headings = _headings(doc)
+        self.lines = [h.line for h in self.headings]
+
+    def at(self, line: int) -> dict | None:
+        i = bisect.bisect_right(self.lines, line) - 1
+        if i < 0:
+            return None
+        here = self.headings[i]
+        path = [here.title]
+        level = here.level
+        for h in reversed(self.headings[:i]):
+            if h.level < level:
+                path.insert(0, h.title)
+                level = h.level
+        end = self.total
+        for h in self.headings[i + 1 :]:
+            if h.level <= here.level:
+                end = h.line - 1
+                break
+        return {"title": here.title, "path": path, "line_start": here.line, "line_end": end}
+
+
+# --- the container -----------------------------------------------------------------------------
+
+
+class Services:
+    """Everything the endpoints call. Build it once (`Services(settings).start()`), share it."""
+
+    def __init__(self, settings: Settings, concurrency: int | None = None):
+        self.settings = settings
+        # At most `concurrency` assistant calls at once (default: one per core). The back-end is
+        # thread-safe in practice (per-call buffers in the embedder, read-only index; concurrent
+        # answers were checked identical to sequential ones), and a second call overlaps the waits
+        # of the first (Chroma, OpenMP) - bench/load.py: ~10 req/s with 1, ~17 with 2 on 2 cores.
+        # More only queues work in threads. Waiting requests queue here, bounded by the request
+        # timeout (app.run): a request that timed out never starts.
+        self.call_lock = threading.BoundedSemaphore(max(1, concurrency or os.cpu_count() or 1))
+        self._corpus_lock = threading.Lock()
+        self._assistant_lock = threading.Lock()
+        self._assistant = None
+        self._assistant_error: PacteError | None = None
+        self._documents: dict[str, Document] | None = None
+        self._sections: dict[str, _SectionFinder] = {}
+        self.started = False
+
+    # start-up ------------------------------------------------------------------------------
+
+    def start(self) -> "Services":
+        """Load the corpus and the assistant. Never raises: a missing index leaves the service up
+        (rules and documents work) and is reported by /api/health and by a 503 on /api/ask."""
+        try:
+            self.documents()
+        except PacteError as exc:
+            log.error("Corpus indisponible : %s", exc.message)
+        try:
+            self.assistant()
+        except PacteError as exc:
+            log.warning("Assistant indisponible : %s", exc.message)
+        self.started = True
+        return self
+
+    def documents(self) -> dict[str, Document]:
+        if self._documents is None:
+            with self._corpus_lock:
+                if self._documents is None:
+                    from assistant.corpus import load_corpus
+
+                    docs = load_corpus(Path(self.settings.corpus_dir))
+                    self._sections = {doc_id: _SectionFinder(doc) for doc_id, doc in docs.items()}
+                    self._documents = docs
+        return self._documents
+
+    def assistant(self):
+        """The loaded assistant. Retried on demand while it is unavailable, so that building the
+        index after start-up (`pacte index`) is enough to bring /api/ask up."""
+        if self._assistant is not None:
+            return self._assistant
+        with self._assistant_lock:
+            if self._assistant is None:
+                try:
+                    from assistant.answer import Assistant
+                except ImportError as exc:
+                    log.error("assistant.answer introuvable : %s", exc)
+                    self._assistant_error = ServiceUnavailable(
+                        "Le module de réponse n'est pas installé sur ce serveur : les questions ne peuvent pas être traitées."
+                    )
+                    raise self._assistant_error from None
+                try:
+                    self._assistant = Assistant.load(self.settings)
+                except PacteError as exc:
+                    self._assistant_error = exc
+                    raise
+                except Exception:  # an unusable index must not take the whole service down
+                    log.exception("Chargement de l'assistant impossible")
+                    self._assistant_error = ServiceUnavailable(
+                        "L'assistant n'a pas pu être chargé (index illisible ?). Relancez « pacte index » ; "
+                        "le détail est dans le journal du serveur."
+                    )
+                    raise self._assistant_error from None
+                self._assistant_error = None
+        return self._assistant
+
+    # calls ---------------------------------------------------------------------------------
+
+    def ask(self, question: str, history: list[dict] | None = None) -> dict:
+        return self.assistant().ask(question, history=history or None)
+
+    def eligibility(self, description: str, collectivite: str | None = None) -> dict:
+        return self.assistant().eligibility(description, collectivite=collectivite)
+
+    def check(self, content: bytes, filename: str) -> dict:
+        if len(content) > MAX_UPLOAD_BYTES:
+            raise PayloadTooLarge(upload_too_large_message())
+        suffix = Path(filename).suffix.lower()
+        if suffix not in CONTRACT_EXTENSIONS:
+            raise UnsupportedMediaType(
+                f"Format de fichier non pris en charge : « {Path(filename).name} ». "
+                "Formats acceptés : YAML (.yaml, .yml), JSON (.json), Excel (.xlsx) ou CSV (.csv)."
+            )
+        try:
+            from assistant.rules import check_contract, load_contract
+        except ImportError as exc:
+            log.error("assistant.rules introuvable : %s", exc)
+            raise ServiceUnavailable("Le module de contrôle des contrats n'est pas installé sur ce serveur.") from None
+
+        try:
+            contract = load_contract(content, filename=filename)
+        except InvalidInput as exc:
+            raise InvalidInput(f"Contrat invalide : {exc.message}") from None
+        report = check_contract(contract)
+        # The page shows each rule's French title beside its stable id.
+        try:
+            from assistant.rules import RULES
+
+            titles = {rule_id: rule.title for rule_id, rule in RULES.items()}
+        except ImportError:
+            titles = {}
+        for result in report.get("results", []):
+            if result.get("rule") in titles:
+                result.setdefault("rule_title", titles[result["rule"]])
+        return report
+
+    def indicators(self, axe: int | None = None) -> dict:
+        """What `pacte indicators --json` prints: {"indicators": [...], "calendar": [...]}."""
+        from assistant import indicators
+
+        if hasattr(indicators, "indicators_payload"):
+            return dict(indicators.indicators_payload(axe))
+        return {"indicators": indicators.list_indicators(axe), "calendar": []}
+
+    def document_lines(self, doc_id: str, start: int | None = None, end: int | None = None) -> dict:
+        docs = self.documents()
+        doc = docs.get(doc_id)
+        if doc is None:
+            raise NotFound(f"Document inconnu : « {doc_id} ». Documents du corpus : {', '.join(docs)}.")
+        total = len(doc.lines)
+        start = 1 if start is None else start
+        if start > total:
+            raise InvalidInput(f"Le document « {doc_id} » compte {total} lignes : la ligne {start} n'existe pas.")
+        end = min(total, start + DEFAULT_DOCUMENT_SPAN - 1) if end is None else end
+        if end < start:
+            raise InvalidInput(f"La ligne de fin ({end}) précède la ligne de début ({start}).")
+        end = min(end, total)
+        if end - start + 1 > MAX_DOCUMENT_SPAN:
+            raise InvalidInput(f"Au plus {MAX_DOCUMENT_SPAN} lignes peuvent être demandées à la fois.")
+        return {
+            "doc_id": doc.doc_id,
+            "doc_title": doc.title,
+            "total_lines": total,
+            "start": start,
+            "end": end,
+            "lines": [{"number": n, "text": doc.lines[n - 1]} for n in range(start, end + 1)],
+            "section": self._sections[doc_id].at(start),
+        }
+
+    def health(self) -> dict:
+        index: dict[str, Any]
+        try:
+            from assistant.index import index_status
+        except ImportError:
+            index = {"ok": False, "message": "Le module d'index n'est pas disponible sur ce serveur."}
+        else:
+            try:
+                index = dict(index_status(self.settings))
+            except PacteError as exc:
+                index = {"ok": False, "message": exc.message}
+            except Exception:  # health must answer even when the index is broken
+                log.exception("index_status a échoué")
+                index = {"ok": False, "message": "L'état de l'index n'a pas pu être lu."}
+        if self._assistant is None and self._assistant_error is not None:
+            index["ok"] = False
+            index.setdefault("message", self._assistant_error.message)
+        try:
+            corpus = {doc_id: doc.sha256 for doc_id, doc in self.documents().items()}
+        except PacteError as exc:
+            corpus = {}
+            index.setdefault("corpus_error", exc.message)
+        ready = self._assistant is not None and index.get("ok", True) is not False
+        return {
+            "status": "ok" if ready else "degraded",
+            "version": __version__,
+            "index": index,
+            "embedder": str(index.get("embedder") or self.settings.embedder),
+            "corpus": corpus,
+            "assistant_loaded": self._assistant is not None,
+            "api_key_required": bool(self.settings.api_key),
+        }
+
+
+__all__ = [
+    "Services",
+    "NotFound",
+    "Unauthorized",
+    "PayloadTooLarge",
+    "UnsupportedMediaType",
+    "ServiceUnavailable",
+    "RequestTimeout",
+    "IndexUnavailable",
+    "upload_too_large_message",
+    "MAX_DOCUMENT_SPAN",
+]
