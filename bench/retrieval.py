@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/retrieval.py [--dataset eval/datasets/dev_questions.jsonl] [--json]
 
-Recall@k: share of answerable questions with at least one of the top k hits overlapping a gold span.
-MRR: mean of 1/rank of the first such hit (0 when none in the top 10). Latency: warm, per query, this process.
+Metrics are eval.metrics' (the same as `pacte eval`): Recall@k = share of a question's gold spans overlapped by
+one of the top k hits, averaged over answerable questions; MRR = mean 1/rank of the first relevant hit (0 past 10). Latency: warm, per query, this process.
 Also prints the retrieval process's peak RSS.
 """
 
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.baselines import naive_langchain_retriever  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.retrieval import Retriever  # noqa: E402
-from eval.metrics import first_relevant_rank  # noqa: E402
+from eval.metrics import recall_at_k, reciprocal_rank  # noqa: E402
 
 
 def load_questions(path: Path) -> list[dict]:
@@ -39,21 +39,23 @@ def percentile(values: list[float], q: float) -> float:
 def evaluate(search, questions: list[dict], warmup: int = 3) -> dict:
     for q in questions[:warmup]:
         search(q["question"])
-    ranks, latencies = [], []
+    rows, latencies = [], []
     for q in questions:
         started = time.perf_counter()
         hits = search(q["question"])
         latencies.append((time.perf_counter() - started) * 1000)
-        ranks.append(first_relevant_rank([h.to_dict() for h in hits], q["gold_spans"]))
+        ranked = [(h.chunk.doc_id, h.chunk.line_start, h.chunk.line_end) for h in hits]
+        gold = [(g["doc_id"], g["line_start"], g["line_end"]) for g in q["gold_spans"]]
+        rows.append({k: recall_at_k(ranked, gold, k) for k in (1, 5, 10)} | {"rr": reciprocal_rank(ranked, gold, 10)})
     n = len(questions)
     return {
-        "recall@1": sum(1 for r in ranks if r and r <= 1) / n,
-        "recall@5": sum(1 for r in ranks if r and r <= 5) / n,
-        "recall@10": sum(1 for r in ranks if r and r <= 10) / n,
-        "mrr": sum(1 / r for r in ranks if r) / n,
+        "recall@1": sum(r[1] for r in rows) / n,
+        "recall@5": sum(r[5] for r in rows) / n,
+        "recall@10": sum(r[10] for r in rows) / n,
+        "mrr": sum(r["rr"] for r in rows) / n,
         "p50_ms": statistics.median(latencies),
         "p95_ms": percentile(latencies, 0.95),
-        "ranks": ranks,
+        "per_question": {q["id"]: r for q, r in zip(questions, rows)},
     }
 
 

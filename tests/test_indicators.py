@@ -28,11 +28,8 @@ def corpus():
 
 
 @pytest.fixture
-def pacte(monkeypatch, capsys):
+def pacte(capsys):
     """Run `pacte ...` through the real entry point; returns (exit code, stdout, stderr)."""
-    # cli.py maps "indicators" lazily; point it at this module whatever the current mapping is.
-    monkeypatch.setitem(cli.COMMANDS, "indicators", "assistant.indicators:indicators_cmd")
-
     def run(*args):
         with pytest.raises(SystemExit) as exc:
             cli.main(list(args))

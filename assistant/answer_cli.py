@@ -1,0 +1,99 @@
+"""`pacte ask` and `pacte eligibility`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .config import Settings
+
+
+def _print_citations(result: dict):
+    for c in result.get("citations", []):
+        path = " > ".join(c.get("section_path") or [])
+        click.echo(f"  [{c['id']}] {c['doc_id']} l.{c['line_start']}-{c['line_end']} — {path}")
+        click.echo(f"      « {c['quote'][:400]}{'…' if len(c['quote']) > 400 else ''} »")
+
+
+def _load_history(path):
+    from .errors import InvalidInput
+
+    if not path:
+        return None
+    try:
+        data = json.loads(open(path, encoding="utf-8").read())
+    except (OSError, ValueError):
+        raise InvalidInput(f"Historique illisible : {path} (liste JSON de {{\"question\", \"answer\"}} attendue).") from None
+    if not isinstance(data, list) or not all(isinstance(t, dict) and isinstance(t.get("question"), str) for t in data):
+        raise InvalidInput(f"Historique invalide : {path} (liste JSON de {{\"question\", \"answer\"}} attendue).")
+    return data
+
+
+@click.command("ask")
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.option("--batch", type=click.Path(dir_okay=False), help='Fichier JSONL de lignes {"id", "question"}.')
+@click.option("--history", type=click.Path(dir_okay=False), help='Tours précédents : liste JSON de {"question", "answer"}.')
+def ask_cmd(question, as_json, batch, history):
+    """Répond à une question avec des citations exactes du corpus (ou dit que le corpus ne couvre pas la question)."""
+    from .answer import Assistant
+    from .batch import read_batch
+    from .errors import InvalidInput
+    from .validation import clean_text
+
+    if bool(question) == bool(batch):
+        raise InvalidInput("Donnez soit une question, soit --batch FICHIER.jsonl (pas les deux).")
+    items = read_batch(batch) if batch else [(None, clean_text(question), {})]
+    turns = _load_history(history)
+    assistant = Assistant.load(Settings.from_env())
+    if batch:
+        for item_id, text, record in items:
+            result = assistant.ask(text, history=record.get("history") if isinstance(record.get("history"), list) else None)
+            click.echo(json.dumps({"id": item_id, **result}, ensure_ascii=False))
+        return
+    result = assistant.ask(items[0][1], history=turns)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(result["answer"])
+    _print_citations(result)
+
+
+@click.command("eligibility")
+@click.argument("description", required=False)
+@click.option("--collectivite", type=click.Choice(["metropole", "departement"]), help="Type de collectivité.")
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
+@click.option("--batch", type=click.Path(dir_okay=False), help='Fichier JSONL de lignes {"id", "description"}.')
+def eligibility_cmd(description, collectivite, as_json, batch):
+    """Dit si une action relève d'un référentiel (axe, section), avec ses conditions et exclusions."""
+    from .answer import Assistant
+    from .batch import read_batch
+    from .errors import InvalidInput
+    from .validation import clean_text
+
+    if bool(description) == bool(batch):
+        raise InvalidInput("Donnez soit une description d'action, soit --batch FICHIER.jsonl (pas les deux).")
+    what = "La description de l'action"
+    items = read_batch(batch, field="description", what=what) if batch else [(None, clean_text(description, what), {})]
+    from .conditions import check_collectivite
+
+    for item_id, _, record in items:  # validate every line before any output
+        try:
+            check_collectivite(record.get("collectivite"))
+        except InvalidInput as exc:
+            raise InvalidInput(f"{batch}, id « {item_id} » : {exc.message}") from None
+    assistant = Assistant.load(Settings.from_env())
+    if batch:
+        for item_id, text, record in items:
+            result = assistant.eligibility(text, record.get("collectivite") or collectivite)
+            click.echo(json.dumps({"id": item_id, **result}, ensure_ascii=False))
+        return
+    result = assistant.eligibility(items[0][1], collectivite)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(result["answer"])
+    for s in result["sections"][:3]:
+        click.echo(f"  axe {s['axis']} — {' > '.join(s['section_path'][1:])} (l.{s['line_start']}-{s['line_end']}, score {s['score']})")
+    _print_citations(result)
