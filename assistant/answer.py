@@ -172,8 +172,10 @@ class Answerer:
         """Names and acronyms of the question (capitalised words past the first) that the corpus never uses:
         the question is about something else (another programme, another place)."""
         names = []
-        for position, word in enumerate(re.findall(r"[\w’'+-]+", query)):
-            if position == 0 or not word[:1].isupper():
+        for match in re.finditer(r"[\w’'+-]+", query):
+            word, before = match.group(0), query[: match.start()].rstrip()
+            # A capital after a sentence end is not a name.
+            if not word[:1].isupper() or not before or before[-1] in ".?!:;«\"(":
                 continue
             tokens = analyse(word)
             if tokens and all(t not in self._idf for t in tokens):
