@@ -35,6 +35,8 @@ class Section:
     line_start: int  # the heading line
     line_end: int  # last line before the next section at the same or higher level
     children: list["Section"] = field(default_factory=list)
+    axis: int | None = None  # Pacte axis 1-4 of this section (inherited from the outermost ancestor that has one)
+    kind: str = "text"  # "table" when the section's own content is a table (plain-text financial tables)
 
     def walk(self):
         yield self
@@ -52,10 +54,14 @@ class Chunk:
     text: str  # exactly the file lines line_start..line_end joined with '\n'
     kind: str = "text"  # "text" | "table"
     axis: int | None = None  # Pacte axis 1-4 when the chunk sits in a référentiel or axis section
+    # Extra text embedded with the chunk but never part of `text` (which must stay the exact file lines):
+    # the header rows of a table continued from a previous chunk, the notes of footnotes it references.
+    context: str = ""
 
     def embed_text(self) -> str:
         """What is embedded and lexically indexed: the section path gives context to a short paragraph."""
-        return " > ".join(self.section_path) + "\n" + self.text
+        context = self.context + "\n" if self.context else ""
+        return " > ".join(self.section_path) + "\n" + context + self.text
 
 
 @dataclass
