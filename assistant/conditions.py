@@ -4,20 +4,35 @@ The référentiels (assistant/data/referentiel.yaml) say what each section allow
 across sections or come from the administrative and financial framework (Annexe 5): caps (SLIME+ and
 CEE 70 %, FSL energy aid 20 % of axis 4, eco-mobility investment 20 %, canteen pricing 30 % / 1 € /
 QF 1 000 €), the reinforced-action increment, limited reconduction, FSE+, no valuation of existing
-staff, and exclusions (purchase aid for vehicles in ZFE, PMI prenatal interviews for métropoles).
+staff, and exclusions (purchase aid for vehicles in ZFE, PMI prenatal interviews for métropoles,
+FSE+ on the State share or on a non-new action, compensation of a canteen pricing that already exists).
 
 Each rule carries verbatim quotes (checked by tests/test_referentiel.py) and trigger patterns so the
 eligibility module can attach it to a described action:
 
-    from assistant.conditions import rules_for
-    for rule in rules_for("aide à l'achat d'un véhicule propre en ZFE", collectivite="metropole"):
-        rule.kind, rule.label, rule.citations()
+    from assistant.conditions import applicable_rules
+    for rule, effect in applicable_rules("aide à l'achat d'un véhicule propre en ZFE", collectivite="metropole"):
+        effect, rule.label, rule.citations()   # effect: "exclusion" | "condition" | "note"
+
+Three kinds of rules:
+- "exclusion": the instruction rules the action out (verdict "excluded");
+- "condition": a cap or hard condition decides how the action can be financed (verdict
+  "eligible_with_conditions") — when the rule has `decisive` groups, only if one of them matches too;
+  otherwise the rule is attached as a note (e.g. an eco-mobility solution without investment is not
+  concerned by the 20 % investment cap; a CNFPT training on a topic absent from its catalogue already
+  meets the condition);
+- "note": information for the reader that does not change the verdict (where mobility is funded, the
+  coordination prerequisite of access-to-rights actions, SLIME+ animation « hors plafond »…). Notes
+  marked `basis` are Annexe 5 provisions that make a transverse action eligible outside the référentiels
+  (the pacte's referent, impact evaluation, engineering time).
 
 Triggers are regexes over the normalised description (lower case, no accents, apostrophes and
 hyphens as spaces). A rule matches when every pattern of at least one trigger group matches and no
-`unless` pattern does. Rules marked `general` apply to every contractualised action: `rules_for`
-returns them when their own triggers match, or always with `include_general=True`; `rule(id)` gives
-any rule (e.g. "hors_referentiel", to cite when no référentiel section fits).
+`unless` pattern does; inside a group (triggers or decisive), a pattern written "!…" must NOT match.
+Negations such as "sans hausse de la file active" are handled by look-behinds in the patterns.
+Rules marked `general` apply to every contractualised action: `rules_for` returns them when their own
+triggers match, or always with `include_general=True`; `rule(id)` gives any rule (e.g.
+"hors_referentiel", to cite when no référentiel section fits).
 """
 
 from __future__ import annotations
@@ -32,39 +47,67 @@ from .referentiel import Quote
 
 DOC_ID = "instruction-2023-168"
 COLLECTIVITES = ("metropole", "departement")
+KINDS = ("exclusion", "condition", "note")
 
 
 def _q(line: int, text: str) -> Quote:
     return Quote(text=text, doc_id=DOC_ID, line_start=line, line_end=line)
 
 
+def _compile_group(group: tuple[str, ...]) -> tuple[tuple[re.Pattern, bool], ...]:
+    return tuple((re.compile(p[1:]), True) if p.startswith("!") else (re.compile(p), False) for p in group)
+
+
+def _group_matches(group, text: str) -> bool:
+    return all(bool(rx.search(text)) != negated for rx, negated in group)
+
+
 @dataclass(frozen=True)
 class FrameworkRule:
     id: str
-    kind: str  # "condition" | "exclusion"
+    kind: str  # "condition" | "exclusion" | "note"
     label: str  # short French summary written by us (not a quote)
     quotes: tuple[Quote, ...]  # the corpus sentences that state the rule
     triggers: tuple[tuple[str, ...], ...] = ()  # OR over groups, AND inside a group
     unless: tuple[str, ...] = ()
+    # Conditions only: when given, the rule decides the verdict only if one of these groups matches too;
+    # otherwise it is attached as a note (the action is of the concerned kind but outside the cap).
+    decisive: tuple[tuple[str, ...], ...] = ()
     axes: tuple[int, ...] = ()  # axes the rule concerns; empty: any axis
     collectivites: tuple[str, ...] = ()  # collectivités it applies to; empty: any
     general: bool = False
+    basis: bool = False  # a transverse provision of Annexe 5 that makes the action eligible by itself
     _compiled: tuple = field(default=(), compare=False, repr=False)
 
     def __post_init__(self):
-        groups = tuple(tuple(re.compile(p) for p in g) for g in self.triggers)
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown rule kind {self.kind!r}")
+        groups = tuple(_compile_group(g) for g in self.triggers)
         unless = tuple(re.compile(p) for p in self.unless)
-        object.__setattr__(self, "_compiled", (groups, unless))
+        decisive = tuple(_compile_group(g) for g in self.decisive)
+        object.__setattr__(self, "_compiled", (groups, unless, decisive))
 
     def matches(self, description: str, collectivite: str | None = None) -> bool:
         """True when the described action triggers this rule (collectivite None: not specified)."""
         if collectivite is not None and self.collectivites and collectivite not in self.collectivites:
             return False
         text = normalize(description)
-        groups, unless = self._compiled
+        groups, unless, _ = self._compiled
         if any(rx.search(text) for rx in unless):
             return False
-        return any(all(rx.search(text) for rx in group) for group in groups)
+        return any(_group_matches(group, text) for group in groups)
+
+    def effect(self, description: str, collectivite: str | None = None) -> str | None:
+        """How the rule bears on the described action: "exclusion", "condition", "note", or None."""
+        if not self.matches(description, collectivite):
+            return None
+        if self.kind != "condition":
+            return self.kind
+        decisive = self._compiled[2]
+        if not decisive:
+            return "condition"
+        text = normalize(description)
+        return "condition" if any(_group_matches(group, text) for group in decisive) else "note"
 
     def citations(self) -> list[dict]:
         """The rule as conditions of an eligibility answer: [{"text","doc_id","line_start","line_end"}]."""
@@ -78,6 +121,7 @@ class FrameworkRule:
             "axes": list(self.axes),
             "collectivites": list(self.collectivites),
             "general": self.general,
+            "basis": self.basis,
             "quotes": self.citations(),
         }
 
@@ -85,13 +129,34 @@ class FrameworkRule:
 def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKD", text or "")
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = text.replace("œ", "oe")
     text = re.sub(r"['’`´\-‐–]", " ", text)
     return " ".join(text.split())
 
 
 # Patterns are written against normalize()d text: no accents, apostrophes and hyphens are spaces.
-_VEHICLE = r"(vehicules?|voitures?|automobiles?)"
-_BUY = r"\b(achat|achats|acquisition|acheter|acquerir)\b"
+# A word preceded by "sans"/"ni" is negated ("sans hausse de la file active", "sans recrutement ni…").
+_NOT_NEGATED = r"(?<!sans )(?<!sans un )(?<!sans une )(?<!ni )(?<!pas de )(?<!pas d )"
+_VEHICLE = r"\b(vehicules?|voitures?|automobiles?|deux roues motorises?)\b"
+_AID = r"\b(aides?|primes?|bonus|subventions?|cheques?|allocations?|coups? de pouce|participations? financieres?)\b"
+_BUY = r"\b(achat|achats|acquisition|acquerir|acheter|remplacement|renouvellement)\b"
+# An action that already exists (its own wording, not the instruction's "renforcer la prévention…").
+_EXISTING = (
+    r"\bdeja\b|\bexistant\w*|\bexiste(nt)?\b|\bpreexistant\w*|depuis (19|20)\d\d|depuis (\d+|deux|trois|plusieurs|quelques) ans"
+    r"|\bactuel(le)?s?\b|\bhistoriques?\b"
+)
+# What makes an existing action "renforcée" (l. 1295: "une hausse de la file active / un élargissement du public").
+_INTENSIFY = (
+    _NOT_NEGATED + r"\b(renforc\w*|renfort|etend\w*|extension|elargi\w*|intensifi\w*|augment\w*|hausse|accroi\w*|doubl\w*"
+    r"|davantage|supplementaires?|plus de (familles|jeunes|personnes|menages|beneficiaires|publics?|enfants|usagers|places|visites)"
+    r"|nouve(aux|lles?) (communes?|quartiers?|territoires?|sites?|publics?|antennes?|permanences?))\b"
+)
+_FILE_ACTIVE = _NOT_NEGATED + r"\b(augment\w*|hausse|accroi\w*|elargi\w*|porter|passer|doubl\w*)\b (de |d )?(la |sa |leur |notre )?file active"
+_EXTEND_ACTION = (
+    _NOT_NEGATED + r"\b(extension|etendre|etendu\w*|elargissement|elargir)\b.{0,50}\b(dispositifs?|actions?|services?|programmes?"
+    r"|permanences?|accueils?|plateformes?|projets?|horaires)\b"
+)
+_FSE = r"\bfse\b|fonds social europeen"
 
 FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
     FrameworkRule(
@@ -108,16 +173,18 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
             (r"certificats? d economies? d energie",),
             (r"territoires? zero exclusion energetique|\btzee\b",),
         ),
+        # The animation of SLIME+ and the FSATME are financed « hors plafond » (same line 1088).
+        unless=(r"\banimation\b|\bfsatme\b|fonds sociaux? d aide aux travaux",),
         axes=(4,),
     ),
     FrameworkRule(
         id="slime_hors_plafond",
-        kind="condition",
-        label="SLIME+ : animation et FSATME finançables hors plafond par le pacte local",
+        kind="note",
+        label="SLIME+ : l'animation et les FSATME sont finançables hors plafond par le pacte local",
         quotes=(
             _q(1088, "Les métropoles financées dans le cadre de SLIME+ pourront en revanche renforcer leur action en mobilisant les crédits du pacte local pour un financement hors-plafond de l'animation des SLIME+ (services locaux d'intervention pour la maîtrise de l'énergie) et la mise en place de fonds sociaux d'aide aux travaux de maîtrise de l'énergie (FSATME)."),
         ),
-        triggers=((r"\bslime",), (r"\bfsatme\b",), (r"fonds sociaux d aide aux travaux",)),
+        triggers=((r"\bslime", r"\banimation\b"), (r"\bfsatme\b",), (r"fonds sociaux? d aide aux travaux",)),
         axes=(4,),
     ),
     FrameworkRule(
@@ -129,13 +196,17 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
             _q(1102, "Ces expérimentations doivent avoir pour objectif de prévenir une spirale d'endettement des ménages en intervenant sur les premiers impayés et s'accompagner nécessairement de l'orientation vers des solutions durables, comme par exemple les points conseil budget ou la plateforme de lutte contre la précarité énergétique."),
             _q(1102, "Par ailleurs et en cas de recours plus important que prévu à l'aide mise en place par la collectivité, le co-financement de l'État ne pourra être augmenté par rapport au montant initialement contractualisé."),
         ),
+        # The cap concerns the financial aid itself (paying households' energy debts or bills, or abonding the
+        # FSL), not a platform or a campaign that orients people to the FSL (ll. 1094-1096).
         triggers=(
-            (r"\bfsl\b",),
-            (r"fonds de solidarite (pour le |du )?logement",),
-            (r"\b(aides?|secours|allocations?|primes?)\b.{0,60}\b(energie|energetique|electricite|gaz|chauffage|fioul)",),
-            (r"impayes?.{0,30}\b(energie|electricite|gaz|chauffage|fioul)",),
-            (r"\b(factures?|cheques?)\b.{0,20}\b(energie|electricite|gaz|chauffage)",),
+            (r"\b(aides?|secours|allocations?|primes?|soutiens?|dotations?) financi\w*", r"energ\w*|electricite|\bgaz\b|chauffage|fioul|\bfsl\b"),
+            (r"\bimpayes?\b.{0,40}\b(energie|energetiques?|electricite|gaz|chauffage|fioul)\b",
+             r"\b(aides?|secours|financ\w*|prise en charge|prendre en charge|payer|apur\w*|rembours\w*|verse\w*|allocations?)\b"),
+            (r"\bfactures?\b.{0,25}\b(energie|electricite|gaz|chauffage|fioul)\b",
+             r"\b(aides?|payer|prise en charge|prendre en charge|financ\w*|rembours\w*|secours)\b"),
+            (r"\b(abond\w*|dotations?|contribu\w*|complement\w*|augment\w*)\b.{0,30}\b(fsl|fonds de solidarite (pour le |du )?logement)\b",),
         ),
+        unless=(r"\bfsatme\b|fonds sociaux? d aide aux travaux",),
         axes=(4,),
     ),
     FrameworkRule(
@@ -148,20 +219,26 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
         triggers=(
             (r"garages? solidaires?",),
             (r"\bvelos?\b",),
-            (r"vehicules? intermediaires?",),
+            (r"vehicules? intermediaires?|voiturettes?",),
             (r"co ?voiturage",),
             (r"autopartage|auto partage|partage de vehicules?",),
             (r"retrofit",),
             (r"vehicules? propres?",),
             (r"eco ?mobilite",),
             (r"\blocation\b", r"\b(vehicules?|velos?|voitures?|scooters?|deux roues)\b"),
-            (r"\binvestissement", r"mobilite|vehicule"),
+            (r"\binvesti\w*", r"mobilite|vehicule"),
+        ),
+        # The cap is on investment: buying vehicles, premises or equipment. Operating costs (a social-rate rental
+        # service, an accompaniment towards a "location avec offre d'achat") are not capped.
+        decisive=(
+            (r"\binvesti\w*|(?<!option d )(?<!offre d )\b(achat|achats|acquisition|acheter|acquerir)\b|\bflottes?\b|\bequipements?\b"
+             r"|\blocal\b|\blocaux\b|\bconstruction\b|\bamenagement\b",),
         ),
         axes=(4,),
     ),
     FrameworkRule(
         id="mobilite_repartition_axes",
-        kind="condition",
+        kind="note",
         label="Mobilité solidaire : axe 2 pour les bénéficiaires du RSA et demandeurs d'emploi, axe 4 pour tous les publics",
         quotes=(
             _q(1138, "Les actions de mobilité solidaire définies dans cette annexe peuvent être financées sur les crédits de l'axe « Accès à l'emploi » et/ou de l'axe « Transition écologique solidaire »."),
@@ -182,13 +259,16 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
         quotes=(
             _q(1187, "En revanche, les aides à l'achat de véhicules dans le cadre des ZFE ne peuvent être financées dans le cadre des pactes locaux des solidarités dans la mesure où l'État finance déjà des aides à l'achat par ailleurs."),
         ),
+        # An aid paid to households to buy a vehicle. A solidarity garage or a rental service that buys its own
+        # vehicles is eco-mobility investment (l. 1180-1182), not a purchase aid.
         triggers=(
-            (_BUY + r"(\s+\w+){0,5}?\s+" + _VEHICLE,),
-            (r"\bzfe\b|zones? a faibles? emissions?", r"\b(achat|achats|acquisition|acheter|acquerir|prime a la conversion|bonus ecologique)\b"),
-            (r"prime a la conversion|bonus ecologique",),
+            (_AID + r".{0,60}" + _BUY + r".{0,40}" + _VEHICLE,),
+            (r"prime a la conversion|bonus ecologique|prime a la casse",),
+            (r"\bzfe\b|zones? a faibles? emissions?", _AID, _BUY + r"|changer de (vehicule|voiture)|remplacer"),
         ),
-        # "location avec offre d'achat" is one of the eligible eco-mobility solutions (line 1185)
-        unless=(r"location avec (offre|option) d achat", r"\bloa\b"),
+        # "location avec offre d'achat" is one of the eligible eco-mobility solutions (line 1185), so is the
+        # "micro-crédit personnel pour financer le permis ou un véhicule" of mobility platforms (line 1162)
+        unless=(r"location avec (offre|option) d achat", r"\bloa\b", r"micro ?credit"),
         axes=(4,),
     ),
     FrameworkRule(
@@ -203,11 +283,34 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
             _q(1257, "Les élèves non allocataires de la CAF seront éligibles à ce dispositif par équivalence au quotient familial, en particulier ceux en situation de grande précarité à l'hôtel ou en bidonville."),
         ),
         triggers=(
-            (r"\bcantines?\b",),
-            (r"restauration (scolaire|collective)",),
-            (r"\brepas\b", r"\b(1|un) ?(€|euros?)\b"),
+            (r"\bcantines?\b|restauration (scolaire|collective)",
+             r"tarif|\bprix\b|\brepas\b|€|\beuros?\b|gratuit|compens|quotient|\bqf\b|\bacces\b|\bcouts?\b|pertes?|recettes"),
+            (r"\brepas\b", r"\b(1|un) ?(€|euros?)(?!\w)"),
             (r"tarification sociale|tarifs? sociaux|tarif social", r"repas|restauration|colleg|ecole|eleves?|scolaire"),
         ),
+        # The caps bear on the pricing itself (the State's euro per meal, the compensation of lost revenue). The
+        # administrative means of setting it up at the collectivity's level are eligible as such (line 1251).
+        decisive=(
+            (r"\b(1|un) ?(€|euros?)(?!\w)|moins d un euro|compens\w*|pertes? de (recettes|revenus)|manque a gagner"
+             r"|quotient familial|\bqf\b|gratuit\w*",),
+            (r"tarification sociale|tarifs? sociaux|tarif social|\brepas a ",
+             r"!moyens administratifs|gestion administrative|logiciel|instructeurs?|\binstrui\w*|\binstruction\b"),
+        ),
+        axes=(4,),
+    ),
+    FrameworkRule(
+        id="cantine_compensation_existante",
+        kind="exclusion",
+        label="Compensation des pertes de recettes d'une tarification sociale que la collectivité a déjà mise en place : exclue",
+        quotes=(
+            _q(1253, "Par ailleurs et à condition qu'une mesure similaire n'ait pas déjà été mise en place par la collectivité, les crédits des pactes locaux des solidarités peuvent être mobilisés pour compenser une partie des pertes de revenus liées à la mise en place d'une tarification sociale dans ces établissements."),
+        ),
+        triggers=(
+            (r"\bcantines?\b|restauration (scolaire|collective)|tarification sociale|tarifs? sociaux|tarif social",
+             r"\bcompens\w*|pertes? de (recettes|revenus)|manque a gagner",
+             _EXISTING + r"|\b(appliquons|pratiquons)\b|(appliqu|pratiqu|instaur|mis)\w* (en place )?depuis"),
+        ),
+        unless=(r"\b(n|ne) (a|ont|avait|avaient|ait|aient) (pas|jamais)\b|\bpas (encore|deja)\b|\bnouvelle tarification\b",),
         axes=(4,),
     ),
     FrameworkRule(
@@ -219,13 +322,15 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
             _q(1295, "Dans ce cas, les crédits apportés par les contrats locaux cibleront uniquement la part supplémentaire, renforcée de cette action."),
             _q(1295, "La métropole doit également s'engager à financer la part nouvelle ou renforcée de l'action."),
         ),
+        # An existing action of the collectivity that is intensified — not the adjective of "accompagnement
+        # renforcé" nor the référentiels' own verbs ("renforcer la CCAPEX", "renforcer les réseaux de prévention").
         triggers=(
-            (r"\brenforc",),
-            (r"\bexistante?s?\b",),
-            (r"\bdeja\b",),
-            (r"\b(extension|etendre|elargi\w*|intensifi\w*|augment\w*|hausse|developper davantage)\b",),
-            (r"file active",),
+            (_EXISTING, _INTENSIFY),
+            (r"\bactions? renforcees?\b",),
+            (_FILE_ACTIVE,),
+            (_EXTEND_ACTION,),
         ),
+        unless=(r"a l identique|perimetre constant|sans renfort",),
     ),
     FrameworkRule(
         id="reconduction_limitee",
@@ -237,11 +342,41 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
             _q(1301, "Vous veillerez à ce que leur poursuite soit pleinement justifiée, en termes d'efficacité et d'impact de l'action sur les bénéficiaires visés, ainsi qu'en termes de conformité avec le cadrage du référentiel correspondant."),
         ),
         triggers=(
-            (r"\breconduc|\breconduire|\breconduit",),
-            (r"\bcalpae\b",),
+            (r"\breconduc\w*|\breconduire|\breconduit\w*",),
             (r"a l identique|perimetre constant|sans renfort",),
-            (r"\b(poursuite|poursuivre|prolong\w*|perenniser|continuer)\b",),
-            (r"precedente?s? (convention|contractualisation|strategie)",),
+            (r"\bcalpae\b|precedentes? (conventions?|contractualisations?|strategies?)|ancienne convention",
+             r"\b(poursu\w*|prolong\w*|perenni\w*|continu\w*|maint\w*|financee?s? (par|dans|sur)|issue?s? (de|des|du)|deja)\b"),
+        ),
+        # An action that grows is a reinforced action, not a reconduction (line 1295 vs 1301).
+        unless=(_NOT_NEGATED + r"\b(etend\w*|extension|elargi\w*|intensifi\w*|augment\w*|hausse|renforc\w*)\b",),
+    ),
+    FrameworkRule(
+        id="fse_plus_part_etat",
+        kind="exclusion",
+        label="FSE+ : le financement de la part de l'État par le FSE+ est exclu",
+        quotes=(
+            _q(1307, "Le cofinancement des actions par le FSE+ est possible pour les actions nouvelles (uniquement), sur la part apportée par la métropole (le financement FSE+ pour la part État est exclu)."),
+        ),
+        triggers=(
+            # "FSE+ … part de l'État", unless another share or a negation comes between ("FSE+ sur la part de la
+            # métropole, la part de l'État restant …", "FSE+ hors part État")
+            (r"(" + _FSE + r")(?:(?!metropole|collectivite|departement|\bpas\b|\bjamais\b|\bhors\b|\bsauf\b|\bnon\b).){0,45}"
+             r"\bpart (de l |d )?etat\b",),
+            (r"\bpart (de l |d )?etat\b.{0,40}\b(couvert\w*|financ\w*|pris\w* en charge|assur\w*|apport\w*|payee?s?)\b.{0,30}(" + _FSE + r")",),
+        ),
+    ),
+    FrameworkRule(
+        id="fse_plus_action_non_nouvelle",
+        kind="exclusion",
+        label="FSE+ : réservé aux actions nouvelles, exclu pour une action renforcée ou reconduite",
+        quotes=(
+            _q(1307, "Le cofinancement des actions par le FSE+ est possible pour les actions nouvelles (uniquement), sur la part apportée par la métropole (le financement FSE+ pour la part État est exclu)."),
+        ),
+        triggers=(
+            (_FSE, r"\bactions? (deja )?(renforcees?|existantes?|reconduites?)\b"),
+            (_FSE, r"\breconduc\w*|\bcalpae\b|a l identique|perimetre constant"),
+            (_FSE, _EXISTING, _INTENSIFY),
+            (_FSE, _FILE_ACTIVE),
         ),
     ),
     FrameworkRule(
@@ -251,7 +386,7 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
         quotes=(
             _q(1307, "Le cofinancement des actions par le FSE+ est possible pour les actions nouvelles (uniquement), sur la part apportée par la métropole (le financement FSE+ pour la part État est exclu)."),
         ),
-        triggers=((r"\bfse\b|fonds social europeen",), (r"(credits?|fonds|financements?) europeens?",)),
+        triggers=((_FSE,), (r"(credits?|fonds|financements?) europeens?",)),
     ),
     FrameworkRule(
         id="valorisation_existant_exclue",
@@ -262,13 +397,18 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
             _q(1305, "Le financement de temps d'ingénierie est possible, en revanche la valorisation financière de l'existant est exclue (gestion courante comme le temps de réunion, de délibérations, ressources humaines existantes ou non renforcées, etc.)."),
         ),
         triggers=(
-            (r"\bvaloris",),
-            (r"\b(agents?|personnels?|postes?|salaries?|ressources humaines|etp|equipes?|travailleurs sociaux)\b.{0,50}\b(existants?|deja|en poste|actuels?|en place)\b",),
-            (r"\b(existants?|actuels?|en place)\b.{0,20}\b(agents?|personnels?|postes?|salaries?|equipes?)\b",),
-            (r"temps de reunion|gestion courante|deliberations?",),
-            (r"masse salariale|\bsalaires?\b|remuneration des agents",),
-            (r"\ben regie\b",),
+            (r"\bvaloris\w*", r"\b(temps|agents?|personnels?|postes?|salaires?|ressources humaines|existant\w*|en nature|benevol\w*|masse salariale|deja)\b"),
+            # Existing staff whose pay or time would be financed — not training them, which is an action type (ll. 641-681).
+            (r"\b(agents?|personnels?|postes?|salaries?|ressources humaines|etp|equipes?|travailleu\w* sociau\w*|assistant\w* socia\w*|effectifs?)\b"
+             r"( \w+){0,4} (existant\w*|deja en (poste|place)|en poste|actuel\w*|deja employ\w*)\b",
+             r"\b(salaires?|remunerations?|temps|couts? salariaux|prise en charge|financ\w*|payer|paie|part|contrepartie|cofinanc\w*|apport)\b",
+             r"!\bformations?\b|\bformer\b|\bsensibilis\w*"),
+            (r"temps de (reunions?|deliberations?)|gestion courante|fonctionnement courant",),
+            (r"masse salariale",),
+            (r"\b(compter|comptabiliser|valoriser|imputer)\b.{0,60}\bcomme (part|apport|contrepartie|cofinancement)\b",),
         ),
+        # Recruiting, or substantially changing a job description, is the allowed way (same line 1305).
+        unless=(_NOT_NEGATED + r"\b(recrut\w*|embauch\w*|creation d (un |une )?postes?|nouveaux? postes?|postes? supplementaires?|evolution substantielle)",),
     ),
     FrameworkRule(
         id="pmi_prenatal_metropole",
@@ -278,7 +418,7 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
             _q(263, "Ce volet n'inclut pas les actions de la protection maternelle et infantile (PMI) dans le cadre des entretiens prénataux ou bilans de santé en école maternelle, qui relèvent de la contractualisation départementale en prévention et protection de l'enfance."),
         ),
         triggers=(
-            (r"\bpmi\b|protection maternelle", r"prenata|bilans? de sante|maternelle|grossesse"),
+            (r"\bpmi\b|protection maternelle", r"prenata|bilans? de sante|ecoles? maternelles?"),
             (r"entretiens? prenata",),
             (r"bilans? de sante.{0,40}maternelle",),
             (r"entretien prenatal precoce|\bepp\b",),
@@ -289,8 +429,23 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
         collectivites=("metropole",),
     ),
     FrameworkRule(
-        id="acces_droits_coordination_prealable",
+        id="cnfpt_catalogue",
         kind="condition",
+        label="Formations des agents territoriaux : seulement sur des thématiques absentes du catalogue du CNFPT",
+        quotes=(
+            _q(643, "Pourront ainsi être financées dans le cadre des contractualisations, en articulation avec les comités locaux du travail social et du développement social :"),
+            _q(645, "les formations sur des thématiques non disponibles au catalogue du Centre national de la fonction publique territoriale (CNFPT)"),
+        ),
+        triggers=((r"\bcnfpt\b|centre national de la fonction publique territoriale",),),
+        # Already met when the description says the topic is missing from the catalogue.
+        decisive=(
+            (r"!\b(absente?s?|hors|non disponibles?|pas disponibles?|indisponibles?|non proposee?s?|pas proposee?s?|inexistante?s?"
+             r"|manquante?s?|ne figur\w* pas|pas) (du |au |dans le |de son |sur le )?catalogue",),
+        ),
+    ),
+    FrameworkRule(
+        id="acces_droits_coordination_prealable",
+        kind="note",
         label="Accès aux droits : un temps de coordination doit être financé au préalable",
         quotes=(
             _q(573, "**Si la métropole souhaite réaliser des actions dans le champ de l'accès aux droits, sera obligatoirement financé au préalable un temps de coordination**, afin d'animer l'instance de coordination, de mobiliser les acteurs, de développer les partenariats, d'impulser des actions dans le cadre des leviers prioritaires identifiés et de faire le lien entre les différents niveaux de coordination (notamment, pour l'échelon départemental, afin de travailler en lien étroit avec les ETP de coordination des CTG)."),
@@ -300,7 +455,7 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
     ),
     FrameworkRule(
         id="faj_identification",
-        kind="condition",
+        kind="note",
         label="Actions jeunesse financées via le FAJ métropolitain : à identifier spécifiquement",
         quotes=(
             _q(363, "Les diverses actions mentionnées ci-dessous peuvent être financées dans le cadre du Fonds d'aide au jeune (FAJ) métropolitain, en fonction de son règlement."),
@@ -308,6 +463,36 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
         ),
         triggers=((r"\bfaj\b|fonds d aide aux? jeunes?",),),
         axes=(1,),
+    ),
+    FrameworkRule(
+        id="referent_pacte",
+        kind="note",
+        label="Personne référente du pacte des solidarités en métropole : finançable par le contrat local",
+        quotes=(
+            _q(1408, "Il est instauré la possibilité de financer dans le cadre des contrats locaux une personne référente du pacte des solidarités en métropole, avec du temps clairement dégagé sur cette mission."),
+        ),
+        triggers=((r"\breferente?s? (du |de |des )?(pacte|contrat)|personne referente",),),
+        basis=True,
+    ),
+    FrameworkRule(
+        id="evaluation_impact",
+        kind="note",
+        label="Mesure d'impact social : financée dans le coût de l'action évaluée",
+        quotes=(
+            _q(1384, "Le financement de la mesure d'impact social des projets sélectionnés devra être prévu dans le coût de financement de ces projets au sein du contrat local."),
+        ),
+        triggers=((r"\b(mesures?|evaluations?|etudes?) d impact",),),
+        basis=True,
+    ),
+    FrameworkRule(
+        id="temps_ingenierie",
+        kind="note",
+        label="Temps d'ingénierie : finançable (mais pas la gestion courante)",
+        quotes=(
+            _q(1305, "Le financement de temps d'ingénierie est possible"),
+        ),
+        triggers=((r"temps d ingenierie|chefs? de projets?|postes? d ingenierie|ingenieur de projet",),),
+        basis=True,
     ),
     FrameworkRule(
         id="cofinancement_50",
@@ -322,11 +507,13 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
             (r"\b100 ?%|\btotalite\b|\bintegralement\b|\bentierement\b",),
             (r"part (de l )?etat|part de la (metropole|collectivite)",),
         ),
+        # Decides only when the description departs from the 50/50 split (an action paid entirely by the State).
+        decisive=((r"\b100 ?%|\btotalite\b|\bintegralement\b|\bentierement\b|sans (co ?financement|participation)",),),
         general=True,
     ),
     FrameworkRule(
         id="actions_nouvelles_ou_renforcees",
-        kind="condition",
+        kind="note",
         label="Seules les actions nouvelles ou renforcées sont éligibles",
         quotes=(
             _q(1289, "Il s'agit d'éviter autant que possible au sein du contrat local la valorisation d'actions existantes à périmètre constant et les effets d'aubaine."),
@@ -336,7 +523,7 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
     ),
     FrameworkRule(
         id="hors_referentiel",
-        kind="condition",
+        kind="note",
         label="Action hors référentiel : possible à titre exceptionnel, sur autorisation",
         quotes=(
             _q(117, "Exceptionnellement, le ou la commissaire peut autoriser la contractualisation d'une action qui ne serait pas prévue dans les référentiels, pour autant que son utilité soit justifiée par les besoins locaux au regard d'une insuffisance de l'offre."),
@@ -345,6 +532,8 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
         # Not triggered by words: the eligibility module cites it when no section matches.
     ),
 )
+
+_ORDER = {"exclusion": 0, "condition": 1, "note": 2}
 
 
 @lru_cache(maxsize=1)
@@ -376,12 +565,25 @@ def rules_for(
     """The framework rules triggered by a described action, exclusions first, in declaration order."""
     collectivite = check_collectivite(collectivite)
     found = [r for r in FRAMEWORK_RULES if (include_general and r.general) or r.matches(description, collectivite)]
-    return sorted(found, key=lambda r: r.kind != "exclusion")
+    return sorted(found, key=lambda r: _ORDER[r.kind])
+
+
+def applicable_rules(description: str, collectivite: str | None = None) -> list[tuple[FrameworkRule, str]]:
+    """(rule, effect) for every rule the described action triggers, exclusions first, then conditions, then notes.
+
+    The effect is the rule's kind, except for a condition whose `decisive` patterns do not match: "note"."""
+    collectivite = check_collectivite(collectivite)
+    found = [(r, e) for r in FRAMEWORK_RULES if (e := r.effect(description, collectivite)) is not None]
+    return sorted(found, key=lambda item: _ORDER[item[1]])
 
 
 def exclusions_for(description: str, collectivite: str | None = None) -> list[FrameworkRule]:
-    return [r for r in rules_for(description, collectivite) if r.kind == "exclusion"]
+    return [r for r, e in applicable_rules(description, collectivite) if e == "exclusion"]
 
 
 def conditions_for(description: str, collectivite: str | None = None, *, include_general: bool = False) -> list[FrameworkRule]:
-    return [r for r in rules_for(description, collectivite, include_general=include_general) if r.kind == "condition"]
+    """Rules that decide an "eligible_with_conditions" verdict (general rules too with include_general)."""
+    found = [r for r, e in applicable_rules(description, collectivite) if e == "condition"]
+    if include_general:
+        found += [r for r in FRAMEWORK_RULES if r.general and r.kind == "condition" and r not in found]
+    return found
