@@ -64,7 +64,8 @@ class SentenceTransformerEmbedder(Embedder):
         except Exception as exc:  # noqa: BLE001 - any loading failure is a user configuration problem
             raise InvalidInput(f"Impossible de charger le modèle sentence-transformers « {model} » : {exc}") from None
         self.name = f"sentence-transformers:{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         # e5-family models expect prefixes; others embed raw text.
         self._prefixes = ("query: ", "passage: ") if "e5" in Path(model).name.lower() else ("", "")
 
