@@ -521,7 +521,6 @@ _SUBACTION_RE = re.compile(r"^Action\s+(\d{1,2})\s*:\s*(.*)$")
 _PLAIN_ANNEX_RE = re.compile(r"^(?:ANNEXE|Annexe)\s+(?P<num>\d{1,2})\s*(?:-|–|—|:)+\s*(?P<rest>\S.*)$")
 _BARE_ANNEX_RE = re.compile(r"^(?:ANNEXE|Annexe)\s+\d{1,2}$")
 _AXE_LINE_RE = re.compile(r"^Axe\s+(\d)\s+\S")
-_BULLET_RE = re.compile(r"^\s*(?:[-•o*]\s|\uf0b7|\uf0a7|\uf0d8)")
 
 # Rubrics of a fiche action, in their usual order (normalised: lower case, straight apostrophes).
 _RUBRIC_GROUPS = {
