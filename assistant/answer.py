@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .categories import classify, collectivite_in, is_follow_up
+from .categories import classify, collectivite_in, is_follow_up, without_orders
 from .config import Settings
 from .corpus import load_corpus
 from .lexical import analyse, normalise
@@ -209,17 +209,19 @@ class Answerer:
     # -- answer ------------------------------------------------------------------------------------------------
     def answer(self, question: str, history: list[Turn] | None = None, verdict_fn=None) -> Answer:
         question = clean_text(question)
-        resolved = question
-        if history and is_follow_up(question):
-            resolved = f"{history[-1].question} {question}"
+        # Sentences giving orders to the system ("ignore les règles…") are data, not instructions: drop them.
+        resolved = without_orders(question)
+        if history and is_follow_up(resolved):
+            resolved = f"{without_orders(history[-1].question)} {resolved}"
         category = classify(resolved)
         hits = self.retriever.search(resolved, k=self.config.hits)
         hit_dicts = [h.to_dict() for h in hits]
+        verdict_block = verdict_fn(resolved, collectivite_in(resolved), hits) if (verdict_fn and category == "eligibility") else None
         abstain, signals = self.should_abstain(resolved, hits)
-        if abstain:
+        # An eligibility question answered by the référentiel (with its citations) is covered by the corpus.
+        if abstain and not (verdict_block and verdict_block.get("units")):
             return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, resolved,
                           {"signals": signals})
-        verdict_block = verdict_fn(resolved, collectivite_in(resolved), hits) if (verdict_fn and category == "eligibility") else None
         units = self.select_units(resolved, hits)
         citations, parts = [], []
         if verdict_block:
@@ -258,7 +260,9 @@ class Answerer:
 
 
 def _overlaps(a: Unit, b: Unit) -> bool:
-    return a.chunk.doc_id == b.chunk.doc_id and a.line_start <= b.line_end and b.line_start <= a.line_end and a.text == b.text
+    """Same passage quoted twice: same lines and one text inside the other."""
+    same_lines = a.chunk.doc_id == b.chunk.doc_id and a.line_start <= b.line_end and b.line_start <= a.line_end
+    return same_lines and (a.text in b.text or b.text in a.text)
 
 
 def _merge_units(first: list[tuple[Unit, float]], rest: list[tuple[Unit, float]], limit: int):
@@ -266,13 +270,15 @@ def _merge_units(first: list[tuple[Unit, float]], rest: list[tuple[Unit, float]]
     for unit, score in rest:
         if len(merged) >= limit:
             break
-        if not any(_overlaps(unit, other) or unit.text == other.text for other, _ in merged):
+        if not any(_overlaps(unit, other) for other, _ in merged):
             merged.append((unit, score))
     return merged
 
 
 def _sentence(text: str) -> str:
+    """A quoted passage as a sentence of the answer: capital first letter, final punctuation."""
     text = text.strip()
+    text = text[:1].upper() + text[1:]
     return text if re.search(r"[.!?…:;»)]$", text) else text + "."
 
 

@@ -32,7 +32,13 @@ _STRONG_ACT = (
 )
 _WEAK_ACT = (
     r"(?:inscri|mettre|integr|recrut|embauch|organis|deploy|cre[ea]|proposer|mobilis|utilis|aider|beneficier|reconduir"
-    r"|renforcer|investir|achet|acquerir|servir)"
+    r"|renforcer|investir|achet|acquerir|servir|etendr|elargi|verser|develop|ouvrir|lancer|install|monter|experiment|prolong"
+    r"|poursuiv|augment|doubl|implant|accompagn|former|sensibilis|equip)"
+)
+# …and only when they bear on an action, not on the contract or its governance ("Peut-on prolonger le contrat ?").
+_WEAK_ON_CONTRACT = re.compile(
+    r"[a-z]* (?:(?:le|la|les|l|un|une|notre|son|leur|nos|ses|ce|cette|du|de la|des) )?(?:contrats?|pactes?|conventions?|avenants?"
+    r"|comites?|calendriers?|dates?|delais?|durees?|signatures?|gouvernance|indicateurs?|diagnostics?)\b"
 )
 _MODAL = (
     r"(?:\bpeut[- ](?:on|il|elle)|\bpeuvent[- ](?:ils|elles)|\bpourr(?:ait|aient|ions|a)[- ](?:on|il|elle|ils|elles|nous)"
@@ -115,8 +121,11 @@ def _folded(question: str) -> str:
 
 def is_eligibility_question(text: str) -> bool:
     """A yes/no question on whether an action can be financed by the pacte (text already folded)."""
+    weak = _WEAK_ELIGIBILITY.search(text)
     asked = bool(_ELIGIBILITY.search(text)) or (
-        bool(_WEAK_ELIGIBILITY.search(text)) and not re.search(_PATTERNS["procedure"], text)
+        weak is not None
+        and not re.search(_PATTERNS["procedure"], text)
+        and not _WEAK_ON_CONTRACT.match(text, weak.end())
     )
     if not asked or _OTHER_DOCUMENT.search(text) or _OPEN.search(text) or _WHEN_HOW_MUCH.search(text):
         return False

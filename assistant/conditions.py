@@ -246,7 +246,7 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
         ),
         triggers=(
             (r"\bmobilite",),
-            (r"permis de conduire",),
+            (r"permis de conduire|auto ?ecoles?|cours de conduite|code de la route",),
             (r"covoiturage|co voiturage|garages? solidaires?",),
             (r"\b(velos?|scooters?|vehicules? intermediaires?|transports? (en commun|solidaires?))\b",),
         ),
@@ -502,10 +502,10 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
             _q(1321, "Ce cofinancement est fixé à 50 % part État et 50 % part métropole pour chaque action, et non au global."),
             _q(1323, "Vous vous assurerez que les crédits liés à la contractualisation ne se substituent pas aux dépenses de la collectivité qui intervient bien en cofinancement à hauteur de 50 % a minima sur chacune des actions de la convention et dans le cadre des actions éligibles décrites ci-dessus."),
         ),
+        # "cofinancer" alone just means "finance": the rule is attached when the split itself is in question.
         triggers=(
-            (r"\bco ?financ",),
             (r"\b100 ?%|\btotalite\b|\bintegralement\b|\bentierement\b",),
-            (r"part (de l )?etat|part de la (metropole|collectivite)",),
+            (r"part (de l )?etat|part de la (metropole|collectivite)|\b50 ?(%|/ ?50)",),
         ),
         # Decides only when the description departs from the 50/50 split (an action paid entirely by the State).
         decisive=((r"\b100 ?%|\btotalite\b|\bintegralement\b|\bentierement\b|sans (co ?financement|participation)",),),

@@ -65,6 +65,9 @@ _FRAMING = [
     r"\b(?:avec|par|sur|dans)\s+(?:le|son|leur|notre|un|les|nos|ses)\s+(?:pacte|contrat)s?(?:\s+locaux?|\s+local)?(?:\s+des\s+solidarit[ée]s)?\b",
     r"\b(?:avec|sur|par)\s+(?:les\s+)?cr[ée]dits\s+(?:du|de\s+la|des|de\s+l['’])\s*(?:pacte|contrat|[ée]tat)(?:\s+local)?\b",
     r"\b(?:c['’]est\s+)?(?:pr[ée]vue?s?\s+)?dans\s+(?:le|les)\s+r[ée]f[ée]rentiels?(?:\s+\w+)?\b",
+    # how the action would be financed says nothing about its topic ("dont la part de l'État serait couverte par le FSE+")
+    r"\b(?:dont|avec|et)\s+la\s+part\s+(?:de\s+l['’]\s*[ée]tat|[ée]tat|de\s+la\s+m[ée]tropole|m[ée]tropole)[^.;]*",
+    r"\b(?:co)?financ[ée]e?s?\s+(?:par|sur)\s+(?:le|la|une|un|du|les)\s+(?:subvention\s+du\s+)?(?:FSE\+?|fonds\s+social\s+europ[ée]en)[^.;]*",
 ]
 _FRAMING_RX = [re.compile(p, re.IGNORECASE) for p in _FRAMING]
 # Stems that say nothing about the action's topic (framing, the collectivity, framework vocabulary): left out of
@@ -96,6 +99,15 @@ _FACILITY = (
     r"|parkings?|routes?|voiries?|ponts?|ronds? points?|trottoirs?|chaussees?|pistes? cyclables?|tramways?|lignes? de (tram|bus|metro)"
     r"|eclairage public|parcs? urbains?|jardins? publics?|fontaines?|monuments?)\b"
 )
+_DET = r"(?:(?:de|d|du|des|de la|de l|la|le|les|l|un|une|ce|cet|cette|notre|nos|son|sa|ses) )*"
+_OBJECT = (
+    r" " + _DET + r"(?:(?:toitures?|facades?|sols?|pelouses?|vestiaires?|abords|parvis|murs?|gradins?|acces|chauffage) " + _DET + r")?"
+    r"(?:(?:nouve\w+|neu\w+|grand\w*|petit\w*|seconde?|deuxieme|premier) )?"
+)
+_BENEFIT = (
+    r"(rsa|aah|apl|prime d activite|minima sociaux|allocations? familiales|allocations? (aux )?adultes? handicapes?|aspa"
+    r"|allocation de solidarite)\b"
+)
 # The publics the référentiels target: an event or a leisure offer for them may belong to axis 1 (l. 343-345).
 _SOCIAL_PUBLIC = re.compile(
     r"precari|modestes?|pauvre|defavoris|vulnerab|enfants|adolescents|jeunes|familles|parents|sans (abri|domicile)|\brsa\b"
@@ -103,7 +115,9 @@ _SOCIAL_PUBLIC = re.compile(
 )
 _OUT_OF_SCOPE: tuple[tuple[str, re.Pattern, bool], ...] = (
     # (label, pattern, applies to the core of the action only)
-    ("travaux, bâtiments ou équipements publics", re.compile(_WORKS + r".{0,50}" + _FACILITY), True),
+    # the facility is the object of the works ("rénovation de la toiture de l'hôtel de ville"), not the place of an
+    # action ("installation d'une permanence dans la mairie annexe")
+    ("travaux, bâtiments ou équipements publics", re.compile(_WORKS + _OBJECT + _FACILITY), True),
     ("travaux, bâtiments ou équipements publics",
      re.compile(r"^(un |une |le |la |l |les |des )?(nouve\w+ )?" + _FACILITY), True),
     ("voirie et espaces publics", re.compile(r"\b(voiries?|trottoirs?|chaussees?|eclairage public)\b"), False),
@@ -113,8 +127,10 @@ _OUT_OF_SCOPE: tuple[tuple[str, re.Pattern, bool], ...] = (
                              r"|baisses? (d |des )?impots?|credits? d impots?|taxe fonciere|taxe d habitation|cotisation fonciere"
                              r"|\bfiscalite\b|zones? franches?"), False),
     ("complément d'une prestation nationale",
-     re.compile(r"\b(complements?|supplements?|majorations?|revalorisations?|bonus)\b.{0,40}\b(rsa|aah|apl|prime d activite"
-                r"|minima sociaux|allocations? familiales|allocations? (aux )?adultes? handicapes?|aspa)\b|\b(ajoutee?s?|verses? en plus) (au|a l) (rsa|aah|apl)\b"), False),
+     re.compile(r"\b(complements?|supplements?|majorations?|revalorisations?|bonus|augmentations?|hausses?) (mensuel\w* )?"
+                r"(de \d+ ?(%|€|euros?) )?(du |de l |de la |des |au |a l )(montant (du |de l |de la |des ))?" + _BENEFIT
+                + r"|\b(ajoutee?s?|verses? en plus|en plus) (du |au |a l |de l )" + _BENEFIT), False),
+    ("rénovation urbaine", re.compile(r"renovation urbaine|renouvellement urbain|\bnpnru\b|\banru\b"), False),
     ("sécurité et vidéoprotection", re.compile(r"\bvideo ?(protection|surveillance)|police municipale|gardiennage"), False),
     ("événementiel grand public",
      re.compile(r"\b(festivals?|feux d artifice|illuminations?|salons? (internationa\w*|professionne\w*)|jumelages?|concerts?"
@@ -309,16 +325,21 @@ class EligibilityEngine:
             }
             for i, score in ranked[:5]
         ]
+        # What is cited: the rule that excludes first; then the ground of eligibility (the référentiel's action type —
+        # for an excluded action only when the section really covers it — or the Annexe 5 provision); then the
+        # conditions.
         quotes: list[tuple[Quote, str]] = []  # (quote, why)
+        for r in exclusions:
+            quotes.extend((q, r.id) for q in r.quotes[:1])
         if verdict == "not_in_referential":
             quotes.extend((q, "hors_referentiel") for q in rule("hors_referentiel").quotes)
         elif transverse:
             quotes.extend((q, r.id) for r in basis for q in r.quotes[:1])
-        elif best is not None:
+        elif best is not None and (covered or verdict != "excluded"):
             action = self.best_action_type(core, self.sections[best])
             if action is not None:
                 quotes.append((action, "référentiel"))
-        for r in exclusions + conditions:
+        for r in conditions:
             quotes.extend((q, r.id) for q in r.quotes[:1])
         citations = [self._citation(n, q, why) for n, (q, why) in enumerate(_unique(quotes), start=1)]
         condition_items = [
