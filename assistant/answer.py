@@ -133,8 +133,7 @@ class Answerer:
         total = sum(weights.values())
         if not total:
             return 0.0
-        present = set(analyse(text))
-        return sum(w for t, w in weights.items() if t in present) / total
+        return _mass(weights, set(analyse(text))) / total
 
     # -- sentence selection -----------------------------------------------------------------------------------
     def select_units(self, query: str, hits: list[Hit]) -> list[tuple[Unit, float]]:
@@ -146,7 +145,7 @@ class Answerer:
             prior = 1.0 / (1.0 + cfg.rank_decay * (hit.rank - 1))
             for unit in split_units(hit.chunk):
                 terms = set(analyse(unit.text))
-                overlap = sum(w for t, w in weights.items() if t in terms)
+                overlap = _mass(weights, terms)
                 if overlap <= 0:
                     continue
                 length_penalty = 1.0 + 0.15 * math.log1p(max(len(terms) - 12, 0))
@@ -202,8 +201,7 @@ class Answerer:
         for hit in hits[: self.config.candidate_hits]:
             for unit in split_units(hit.chunk):
                 if re.search(r"\d", unit.text):
-                    terms = set(analyse(unit.text))
-                    best = max(best, sum(w for t, w in weights.items() if t in terms) / total)
+                    best = max(best, _mass(weights, set(analyse(unit.text))) / total)
         return best
 
     # -- answer ------------------------------------------------------------------------------------------------
@@ -257,6 +255,11 @@ class Answerer:
         if nearest:
             text += " Sections les plus proches : " + " ; ".join(nearest) + "."
         return text
+
+
+def _mass(weights: dict[str, float], terms: set[str]) -> float:
+    """The idf mass of the query stems present in `terms`."""
+    return sum(w for t, w in weights.items() if t in terms)
 
 
 def _overlaps(a: Unit, b: Unit) -> bool:

@@ -109,6 +109,3 @@ def load_retriever(settings: Settings | None = None, config: FusionConfig = Fusi
     return Retriever.load(settings, config)
 
 
-def hits_to_json(hits: list[Hit]) -> list[dict]:
-    return [h.to_dict() for h in hits]
-
