@@ -46,6 +46,31 @@ def cli():
     """Pacte Assistant : questions, éligibilité, indicateurs et contrôle des contrats locaux des solidarités."""
 
 
+# click's usage messages, in French (the rest of the message — names, values — is kept as is).
+_USAGE_FR = [
+    (r"^Missing argument '(.+)'\.?$", r"argument manquant : \1."),
+    (r"^Missing option '(.+)'\.?$", r"option obligatoire manquante : \1."),
+    (r"^No such option:? '?([^'\s.]+)'?\.?(?: Did you mean .*)?$", r"option inconnue : \1."),
+    (r"^No such command '(.+)'\.?$", r"commande inconnue : « \1 »."),
+    (r"^Invalid value for '(.+?)': (.*)$", r"valeur invalide pour \1 : \2"),
+    (r"^Got unexpected extra arguments? \((.+)\)$", r"arguments en trop : \1."),
+    (r"^Option '(.+)' requires an argument\.?$", r"l'option \1 attend une valeur."),
+    (r"^(.+) does not exist\.?$", r"\1 n'existe pas."),
+    (r"is not in the range", "n'est pas dans l'intervalle"),
+    (r"is not a valid integer(?: range)?", "n'est pas un entier valide"),
+    (r"is not one of", "n'est pas parmi"),
+    (r"^File '(.+)'", r"le fichier « \1 »"),
+]
+
+
+def french_usage_error(message: str) -> str:
+    import re
+
+    for pattern, replacement in _USAGE_FR:
+        message = re.sub(pattern, replacement, message)
+    return message[:1].upper() + message[1:]
+
+
 def main(argv=None):
     """Entry point: French message and exit 2 on a PacteError, never a traceback for user errors."""
     try:
@@ -57,9 +82,14 @@ def main(argv=None):
     except click.exceptions.Abort:
         click.echo("Interrompu.", err=True)
         sys.exit(130)
+    except click.UsageError as exc:
+        click.echo(f"Erreur : {french_usage_error(exc.format_message())}", err=True)
+        command = exc.ctx.command_path if exc.ctx else "pacte"
+        click.echo(f"Aide : {command} --help", err=True)
+        sys.exit(2)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+        click.echo(f"Erreur : {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

@@ -95,3 +95,16 @@ def test_eligibility_batch_from_the_cli(pacte, tmp_path):
     proc = pacte("eligibility", "--batch", str(batch), "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["verdict"] == "excluded"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["frobnicate"], "Commande inconnue"),
+        (["ask", "--nope"], "Option inconnue"),
+        (["search", "-k", "0", "x"], "Valeur invalide pour -k"),
+    ],
+)
+def test_usage_errors_are_in_french(pacte, args, message):
+    proc = pacte(*args)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
