@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from .categories import classify, collectivite_in, is_follow_up, without_orders
 from .config import Settings
 from .corpus import load_corpus
+from .indicator_answer import IndicatorLookup
 from .lexical import analyse, normalise
 from .retrieval import Retriever
 from .schema import Document, Hit
@@ -122,6 +123,7 @@ class Answerer:
         bm25 = retriever.bm25
         self._idf = bm25.idf
         self._max_idf = max(bm25.idf.values()) if bm25.idf else 1.0
+        self.indicators = IndicatorLookup(retriever.chunks, self._idf)
 
     # -- query terms ---------------------------------------------------------------------------------------
     def _weights(self, text: str) -> dict[str, float]:
@@ -222,9 +224,12 @@ class Answerer:
                           {"signals": signals})
         units = self.select_units(resolved, hits)
         citations, parts = [], []
-        if verdict_block:
-            units = _merge_units(verdict_block.get("units", []), units, self.config.max_citations + 1)
-            # Référentiel passages found by the eligibility lookup are retrieved hits too: list them.
+        structured = verdict_block.get("units", []) if verdict_block else []
+        if category == "indicator" and self.indicators is not None:
+            structured = self.indicators.units(resolved)
+        if structured:
+            units = _merge_units(structured, units, self.config.max_citations + (1 if verdict_block else 0))
+            # Référentiel passages found by the structured lookup are retrieved hits too: list them.
             listed = {h.chunk.id for h in hits}
             for unit, _ in units:
                 if unit.chunk.id not in listed:

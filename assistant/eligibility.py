@@ -31,7 +31,7 @@ from .lexical import BM25, analyse
 from .referentiel import Quote, Section, load_referentiel
 from .retrieval import Retriever
 from .schema import Document, Hit
-from .sentences import Unit, display_text
+from .sentences import display_text, unit_for_quote
 from .validation import clean_text
 
 VERDICTS = ("eligible", "eligible_with_conditions", "excluded", "not_in_referential")
@@ -434,19 +434,11 @@ class EligibilityEngine:
         question = clean_text(question)
         result = self._assess(question, check_collectivite(collectivite))
         units = []
-        for citation in result["citations"]:
-            chunk = self._chunk_at(citation["doc_id"], citation["line_start"], citation["line_end"])
-            if chunk is not None:
-                text = _verbatim_slice(chunk.text, citation["quote"])
-                if text:
-                    units.append((Unit(chunk, citation["line_start"], citation["line_end"], text, "sentence"), 1.0))
+        for c in result["citations"]:
+            unit = unit_for_quote(self.retriever.chunks, c["doc_id"], c["line_start"], c["line_end"], c["quote"])
+            if unit is not None:
+                units.append((unit, 1.0))
         return {"verdict": result["verdict"], "summary": result["summary"], "units": units, "assessment": result}
-
-    def _chunk_at(self, doc_id: str, line_start: int, line_end: int):
-        for chunk in self.retriever.chunks:
-            if chunk.doc_id == doc_id and chunk.line_start <= line_start and line_end <= chunk.line_end:
-                return chunk
-        return None
 
 
 def _unique(quotes: list[tuple[Quote, str]]) -> list[tuple[Quote, str]]:
@@ -458,16 +450,6 @@ def _unique(quotes: list[tuple[Quote, str]]) -> list[tuple[Quote, str]]:
             seen.add(key)
             out.append((q, why))
     return out
-
-
-def _verbatim_slice(text: str, quote: str) -> str | None:
-    """The slice of `text` equal to `quote` up to whitespace, so a Unit stays a verbatim slice."""
-    words = quote.split()
-    if not words:
-        return None
-    pattern = r"\s+".join(re.escape(w) for w in words)
-    match = re.search(pattern, text)
-    return match.group(0) if match else None
 
 
 __all__ = ["EligibilityConfig", "EligibilityEngine", "FrameworkRule", "VERDICTS", "action_text", "out_of_scope", "without_orders"]

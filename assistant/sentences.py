@@ -110,3 +110,13 @@ def _line_of(offsets: list[int], char: int) -> int:
         if offset <= char:
             index = i
     return index
+
+
+def unit_for_quote(chunks, doc_id: str, line_start: int, line_end: int, quote: str, kind: str = "sentence") -> Unit | None:
+    """The quote (from the structured référentiel) as a Unit of the chunk holding its lines, verbatim, or None."""
+    for chunk in chunks:
+        if chunk.doc_id == doc_id and chunk.line_start <= line_start and line_end <= chunk.line_end:
+            words = quote.split()
+            match = re.search(r"\s+".join(re.escape(w) for w in words), chunk.text) if words else None
+            return Unit(chunk, line_start, line_end, match.group(0), kind) if match else None
+    return None

@@ -112,3 +112,11 @@ def test_every_dev_answer_quotes_verbatim(assistant, corpus):
     rows = [json.loads(l) for l in (PROJECT_ROOT / "eval/datasets/dev_questions.jsonl").read_text().splitlines() if l]
     for row in rows:
         assert_grounded(assistant.ask(row["question"]), corpus)
+
+
+def test_indicator_question_quotes_the_guide_of_indicators(assistant, corpus):
+    result = assistant.ask("Pour l'indicateur CCAPEX, qu'est-ce qu'on compte exactement ?")
+    assert result["category"] == "indicator" and not result["abstained"]
+    assert_grounded(result, corpus)
+    # Annexe 6, the guide of national indicators (l. 1453-1631), is cited.
+    assert any(c["doc_id"] == "instruction-2023-168" and 1453 <= c["line_start"] <= 1631 for c in result["citations"])

@@ -1,0 +1,57 @@
+"""Indicator questions answered from the structured référentiel: the national indicator the question is about, its
+exact wording and the Annexe 6 paragraphs (what is counted, who, when) that best match the question.
+
+The quotes come from assistant/data/referentiel.yaml, each verbatim in its cited lines; `ask` lists the chunks that
+hold them among its hits, so every citation stays within what was retrieved.
+"""
+
+from __future__ import annotations
+
+from .lexical import analyse
+from .referentiel import Indicator, Referentiel, load_referentiel
+from .sentences import Unit, unit_for_quote
+
+
+class IndicatorLookup:
+    def __init__(self, chunks, idf: dict[str, float], referentiel: Referentiel | None = None, min_share: float = 0.35):
+        self.chunks = chunks
+        self.idf = idf
+        self.max_idf = max(idf.values()) if idf else 1.0
+        self.min_share = min_share  # share of the question's idf mass the indicator's texts must contain
+        self.indicators = [i for i in (referentiel or load_referentiel()).indicators() if i.in_guide]
+        self._terms = [set(analyse(self._profile(i))) for i in self.indicators]
+
+    @staticmethod
+    def _profile(indicator: Indicator) -> str:
+        texts = [indicator.text, *(d.text for d in indicator.definition)]
+        if indicator.guide_wording:
+            texts.append(indicator.guide_wording.text)
+        return " ".join(texts)
+
+    def _weights(self, text: str) -> dict[str, float]:
+        return {t: self.idf.get(t, self.max_idf) for t in set(analyse(text))}
+
+    def best(self, question: str) -> Indicator | None:
+        weights = self._weights(question)
+        total = sum(weights.values()) or 1.0
+        scored = [(sum(w for t, w in weights.items() if t in terms) / total, i) for i, terms in enumerate(self._terms)]
+        share, index = max(scored, default=(0.0, None))
+        return self.indicators[index] if index is not None and share >= self.min_share else None
+
+    def units(self, question: str, limit: int = 1) -> list[tuple[Unit, float]]:
+        """The definition paragraphs sharing most vocabulary with the question (the wording when none does)."""
+        indicator = self.best(question)
+        if indicator is None:
+            return []
+        weights = self._weights(question)
+        wording = indicator.guide_wording or indicator.quote
+        ranked = sorted(
+            indicator.definition,
+            key=lambda d: -sum(w for t, w in weights.items() if t in set(analyse(d.text))),
+        )
+        chosen = []
+        for quote in ranked[:limit] or [wording]:
+            unit = unit_for_quote(self.chunks, quote.doc_id, quote.line_start, quote.line_end, quote.text)
+            if unit is not None:
+                chosen.append((unit, 1.0))
+        return chosen
