@@ -49,13 +49,19 @@ class AnswerConfig:
 ANSWER_TYPES = {
     "number": (
         re.compile(r"\bcombien\b|\bmontant|\bquelle part\b|pourcentage|\btaux\b|\bbudget|\bplafond|\bquel(?:le)? (?:somme|enveloppe)|%|€"),
-        re.compile(r"\d"),
+        # Figures in digits or in words ("douze mois", "une fois par an", "moitié").
+        re.compile(r"\d|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|"
+                   r"cinquante|cent|mille|moitié|tiers|quart)\b|\b(?:une|un) (?:fois|an|année|mois|semaine)\b", re.IGNORECASE),
     ),
     "date": (
         re.compile(r"\bquand\b|\bdate|\bdelai|jusqu|calendrier|echeance|\bavant quand\b|\bduree\b"),
         re.compile(r"\b(?:19|20)\d\d\b|janvier|fevrier|février|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|trimestre|semestre|\bans?\b"),
     ),
 }
+
+
+# "X, c'est quoi ?", "que veut dire X ?": answered by the sentence where the corpus defines the acronym.
+DEFINITION_QUESTION = re.compile(r"\best quoi\b|veut dire|signifi|\best[- ]ce que\b|definition|que designe|\bkesako\b")
 
 
 def answer_type(question: str) -> str | None:
@@ -168,6 +174,23 @@ class Answerer:
         # Reading order within the answer: by document position, so the quoted text flows.
         return sorted(chosen, key=lambda item: (item[0].chunk.doc_id != chosen[0][0].chunk.doc_id, item[0].line_start))
 
+    def definition_units(self, question: str) -> list[tuple[Unit, float]]:
+        """For "what is X?" questions, the sentence where the corpus defines the acronym X (glossary)."""
+        if not DEFINITION_QUESTION.search(normalise(question)):
+            return []
+        for acronym, entry in self.retriever.index.glossary.items():
+            bare = acronym.rstrip("+")
+            if entry.doc_id is None or not re.search(r"(?<!\w)" + re.escape(bare) + r"(?!\w)", question, re.IGNORECASE):
+                continue
+            for chunk in self.retriever.chunks:
+                if chunk.doc_id == entry.doc_id and chunk.line_start <= entry.line <= chunk.line_end:
+                    candidates = [u for u in split_units(chunk) if u.line_start <= entry.line <= u.line_end and acronym in u.text]
+                    # The sentence that spells it out: "long form (ACRO)" or "ACRO (long form)".
+                    defining = [u for u in candidates if f"({acronym})" in u.text or f"{acronym} (" in u.text]
+                    if defining or candidates:
+                        return [((defining or candidates)[0], 1.0)]
+        return []
+
     # -- abstention -------------------------------------------------------------------------------------------
     def unknown_names(self, query: str) -> list[str]:
         """Names and acronyms of the question (capitalised words past the first) that the corpus never uses:
@@ -202,7 +225,7 @@ class Answerer:
         best = 0.0
         for hit in hits[: self.config.candidate_hits]:
             for unit in split_units(hit.chunk):
-                if re.search(r"\d", unit.text):
+                if ANSWER_TYPES["number"][1].search(unit.text):
                     best = max(best, _mass(weights, set(analyse(unit.text))) / total)
         return best
 
@@ -217,9 +240,10 @@ class Answerer:
         hits = self.retriever.search(resolved, k=self.config.hits)
         hit_dicts = [h.to_dict() for h in hits]
         verdict_block = verdict_fn(resolved, collectivite_in(resolved), hits) if (verdict_fn and category == "eligibility") else None
+        definition = self.definition_units(resolved)
         abstain, signals = self.should_abstain(resolved, hits)
-        # An eligibility question answered by the référentiel (with its citations) is covered by the corpus.
-        if abstain and not (verdict_block and verdict_block.get("units")):
+        # A question answered by the référentiel or the glossary (with their citations) is covered by the corpus.
+        if abstain and not (definition or (verdict_block and verdict_block.get("units"))):
             return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, resolved,
                           {"signals": signals})
         units = self.select_units(resolved, hits)
@@ -227,6 +251,8 @@ class Answerer:
         structured = verdict_block.get("units", []) if verdict_block else []
         if category == "indicator" and self.indicators is not None:
             structured = self.indicators.units(resolved)
+        if not structured:
+            structured = definition
         if structured:
             units = _merge_units(structured, units, self.config.max_citations + (1 if verdict_block else 0))
             # Référentiel passages found by the structured lookup are retrieved hits too: list them.

@@ -65,7 +65,7 @@ def _blocks(lines: list[str]):
         yield start, len(lines) - 1
 
 
-def split_units(chunk: Chunk, min_chars: int = 12) -> list[Unit]:
+def split_units(chunk: Chunk, min_chars: int = 25) -> list[Unit]:
     lines = chunk.text.split("\n")
     units: list[Unit] = []
     for first, last in _blocks(lines):

@@ -120,3 +120,18 @@ def test_indicator_question_quotes_the_guide_of_indicators(assistant, corpus):
     assert_grounded(result, corpus)
     # Annexe 6, the guide of national indicators (l. 1453-1631), is cited.
     assert any(c["doc_id"] == "instruction-2023-168" and 1453 <= c["line_start"] <= 1631 for c in result["citations"])
+
+
+def test_what_is_an_acronym_quotes_where_the_corpus_defines_it(assistant, corpus):
+    result = assistant.ask("CALPAE, c'est quoi ?")
+    assert not result["abstained"]
+    assert_grounded(result, corpus)
+    first = result["citations"][0]
+    assert "(CALPAE)" in first["quote"]
+    assert "conventions d'appui à la lutte contre la pauvreté" in result["answer"]
+
+
+def test_figures_written_in_words_count_as_figures(assistant):
+    result = assistant.ask("Combien de fois par an le comité de suivi doit-il se réunir ?")
+    assert not result["abstained"]
+    assert "une fois par an" in result["answer"]
