@@ -64,6 +64,16 @@ ANSWER_TYPES = {
 DEFINITION_QUESTION = re.compile(r"\best quoi\b|veut dire|signifi|\best[- ]ce que\b|definition|que designe|\bkesako\b")
 
 
+# A question about the contract or credits of a named collectivity: the corpus holds the national instruction and
+# the local documents listed with a `territory` in corpus/manifest.yaml, nothing on other collectivities' contracts.
+_LOCAL_MATTER = re.compile(r"\bcontrat|\bcredit|\balloue|\brecu\b|\bverse|\benveloppe|\bmontant|\bcomite de pilotage|\bsignataire|\bpacte local")
+_COLLECTIVITY = re.compile(
+    r"\b(?:[Mm]étropole|[Dd]épartement|[Cc]onseil départemental|[Rr]égion|[Cc]ommunauté urbaine|[Cc]ommunauté d'agglomération)"
+    r"(?: européenne)?\s+(?:de la |de l['’]|des |du |de |d['’])?([A-ZÉÈÎ][\w'’-]*(?:[ -](?:de |du |d['’])?[A-ZÉ][\w'’-]*)*)"
+    r"|\b(?:la|le|les|l['’])\s*([A-ZÉ][\w'’]*(?:-[\w'’]+)+)"
+)
+
+
 def answer_type(question: str) -> str | None:
     text = normalise(question)
     for name, (pattern, _) in ANSWER_TYPES.items():
@@ -206,13 +216,27 @@ class Answerer:
                 names.append(word)
         return names
 
+    def other_collectivity(self, query: str) -> str | None:
+        """The collectivity named by a question about a local contract or its credits, when the corpus has no
+        document about it."""
+        if not _LOCAL_MATTER.search(normalise(query)):
+            return None
+        known = [normalise(d.territory) for d in self.documents.values() if d.territory]
+        for match in _COLLECTIVITY.finditer(query):
+            name = match.group(1) or match.group(2)
+            folded = normalise(name)
+            if not any(folded in k or k in folded for k in known):
+                return name
+        return None
+
     def should_abstain(self, query: str, hits: list[Hit]) -> tuple[bool, dict]:
         weights = self._weights(query)
         top_text = "\n".join(h.chunk.embed_text() for h in hits[:3])
         coverage = self.coverage(weights, top_text)
         unknown = self.unknown_names(query)
-        signals = {"coverage": round(coverage, 3), "unknown_names": unknown}
-        abstain = coverage < self.config.min_coverage or bool(unknown)
+        elsewhere = self.other_collectivity(query)
+        signals = {"coverage": round(coverage, 3), "unknown_names": unknown, "other_collectivity": elsewhere}
+        abstain = coverage < self.config.min_coverage or bool(unknown) or bool(elsewhere)
         if not abstain and answer_type(query) == "number":
             figure = self.figure_coverage(weights, hits)
             signals["figure_coverage"] = round(figure, 3)

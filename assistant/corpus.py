@@ -56,6 +56,7 @@ def load_corpus(corpus_dir: Path, verify: bool = True) -> dict[str, Document]:
             sha256=entry["sha256"],
             path=path,
             lines=tuple(lines),
+            territory=entry.get("territory", ""),
         )
     return documents
 

@@ -20,6 +20,7 @@ class Document:
     sha256: str
     path: Path
     lines: tuple[str, ...]  # file lines without their line terminator
+    territory: str = ""  # the collectivity or region a local document is about ("" for national texts)
 
     def span_text(self, line_start: int, line_end: int) -> str:
         """The exact text of lines line_start..line_end (1-based, inclusive), joined with '\\n'."""

@@ -135,3 +135,19 @@ def test_figures_written_in_words_count_as_figures(assistant):
     result = assistant.ask("Combien de fois par an le comité de suivi doit-il se réunir ?")
     assert not result["abstained"]
     assert "une fois par an" in result["answer"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quel est le montant du contrat local de la Métropole de Bordeaux ?",
+        "Combien la Seine-Saint-Denis a-t-elle reçu de crédits pour son contrat local ?",
+    ],
+)
+def test_contracts_of_collectivities_absent_from_the_corpus_are_not_answered(assistant, question):
+    result = assistant.ask(question)
+    assert result["abstained"] is True and result["citations"] == []
+
+
+def test_the_pas_de_calais_contract_is_in_the_corpus(assistant):
+    assert assistant.ask("Combien l'État verse-t-il au Pas-de-Calais en 2024 au titre du contrat local ?")["abstained"] is False
