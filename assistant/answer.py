@@ -208,8 +208,13 @@ class Answerer:
         names = []
         for match in re.finditer(r"[\w’'+-]+", query):
             word, before = match.group(0), query[: match.start()].rstrip()
-            # A capital after a sentence end is not a name.
-            if not word[:1].isupper() or not before or before[-1] in ".?!:;«\"(":
+            if not word[:1].isupper():
+                continue
+            # A capital at a sentence start is not a name, unless the word is shaped like one (ERASMUS, Erasmus+,
+            # MaPrimeRénov).
+            at_start = not before or before[-1] in ".?!:;"
+            shaped = (word.isupper() and len(word) > 1) or word.endswith("+") or any(c.isupper() for c in word[1:])
+            if at_start and not shaped:
                 continue
             tokens = analyse(word)
             if tokens and all(t not in self._idf for t in tokens):
