@@ -38,6 +38,7 @@ class AnswerConfig:
     max_citations: int = 2
     relative_floor: float = 0.8  # a sentence is quoted if it scores at least this share of the best one
     rank_decay: float = 0.35  # weight of the hit rank in a sentence's score
+    context_chars: int = 450  # a quoted sentence is extended with its neighbours on the same lines up to this
     answer_type_boost: float = 1.5  # "combien ?" prefers sentences with figures, "quand ?" with dates
     # Abstention: the question must share enough specific vocabulary with the best passages.
     min_coverage: float = 0.34
@@ -181,8 +182,38 @@ class Answerer:
             if any(_overlaps(unit, other) for other, _ in chosen):
                 continue
             chosen.append((unit, score))
+        chosen = [(self._with_neighbours(unit), score) for unit, score in chosen]
         # Reading order within the answer: by document position, so the quoted text flows.
         return sorted(chosen, key=lambda item: (item[0].chunk.doc_id != chosen[0][0].chunk.doc_id, item[0].line_start))
+
+    def _with_neighbours(self, unit: Unit) -> Unit:
+        """The sentence with the sentences next to it on the same lines, up to `context_chars`: the citation keeps
+        its lines, and the answer gains the context a reader needs (often where the figure or the condition is)."""
+        limit = self.config.context_chars
+        if limit <= len(unit.text):
+            return unit
+        siblings = [u for u in split_units(unit.chunk)
+                    if u.line_start >= unit.line_start and u.line_end <= unit.line_end and u.kind == unit.kind]
+        text = unit.chunk.text
+        spans = [(text.find(u.text), u) for u in siblings]
+        spans = sorted((start, u) for start, u in spans if start >= 0)
+        centre = next((i for i, (_, u) in enumerate(spans) if u.text == unit.text), None)
+        if centre is None:
+            return unit
+        first = last = centre
+        while True:
+            grown = False
+            for candidate in (last + 1, first - 1):
+                if 0 <= candidate < len(spans):
+                    lo, hi = min(first, candidate), max(last, candidate)
+                    length = spans[hi][0] + len(spans[hi][1].text) - spans[lo][0]
+                    if length <= limit:
+                        first, last, grown = lo, hi, True
+            if not grown:
+                break
+        start = spans[first][0]
+        end = spans[last][0] + len(spans[last][1].text)
+        return Unit(unit.chunk, unit.line_start, unit.line_end, text[start:end], unit.kind)
 
     def definition_units(self, question: str) -> list[tuple[Unit, float]]:
         """For "what is X?" questions, the sentence where the corpus defines the acronym X (glossary)."""
