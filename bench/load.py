@@ -202,7 +202,7 @@ def main(argv=None) -> int:
     else:
         print(f"POST /api/ask on {base} ({len(questions)} rotating questions, embedder {health.get('embedder')}, {os.cpu_count()} CPUs)")
         print(f"{'':22}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}")
-        for label, r in ((f"single client", single), (f"{args.clients} clients, {args.duration:g} s", loaded)):
+        for label, r in (("single client", single), (f"{args.clients} clients, {args.duration:g} s", loaded)):
             print(
                 f"{label:22}{r['requests']:>9}{r['rps']:>9}{_ms(r['p50_ms']):>9}{_ms(r['p95_ms']):>9}"
                 f"{_ms(r['p99_ms']):>9}{_ms(r['max_ms']):>9}{r['errors']:>8}"

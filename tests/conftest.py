@@ -4,7 +4,6 @@ cache of the project's index/ (filled by `make test`'s `pacte index`): tests nev
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
