@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .categories import classify, collectivite_in, is_follow_up, without_orders
+from .categories import ANSWER_TYPES, answer_type, classify, collectivite_in, is_follow_up, without_orders
 from .config import Settings
 from .corpus import load_corpus
 from .indicator_answer import IndicatorLookup
@@ -46,21 +46,6 @@ class AnswerConfig:
     min_figure_coverage: float = 0.28
 
 
-# Expected answer types: (question pattern on normalised text, pattern the answering sentence contains).
-ANSWER_TYPES = {
-    "number": (
-        re.compile(r"\bcombien\b|\bmontant|\bquelle part\b|pourcentage|\btaux\b|\bbudget|\bplafond|\bquel(?:le)? (?:somme|enveloppe)|%|€"),
-        # Figures in digits or in words ("douze mois", "une fois par an", "moitié").
-        re.compile(r"\d|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|"
-                   r"cinquante|cent|mille|moitié|tiers|quart)\b|\b(?:une|un) (?:fois|an|année|mois|semaine)\b", re.IGNORECASE),
-    ),
-    "date": (
-        re.compile(r"\bquand\b|\bdate|\bdelai|jusqu|calendrier|echeance|\bavant quand\b|\bduree\b"),
-        re.compile(r"\b(?:19|20)\d\d\b|janvier|fevrier|février|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|trimestre|semestre|\bans?\b"),
-    ),
-}
-
-
 # "X, c'est quoi ?", "que veut dire X ?": answered by the sentence where the corpus defines the acronym.
 DEFINITION_QUESTION = re.compile(r"\best quoi\b|veut dire|signifi|\best[- ]ce que\b|definition|que designe|\bkesako\b")
 
@@ -73,14 +58,6 @@ _COLLECTIVITY = re.compile(
     r"(?: européenne)?\s+(?:de la |de l['’]|des |du |de |d['’])?([A-ZÉÈÎ][\w'’-]*(?:[ -](?:de |du |d['’])?[A-ZÉ][\w'’-]*)*)"
     r"|\b(?:la|le|les|l['’])\s*([A-ZÉ][\w'’]*(?:-[\w'’]+)+)"
 )
-
-
-def answer_type(question: str) -> str | None:
-    text = normalise(question)
-    for name, (pattern, _) in ANSWER_TYPES.items():
-        if pattern.search(text):
-            return name
-    return None
 
 
 @dataclass
@@ -310,7 +287,7 @@ class Answerer:
         citations, parts = [], []
         structured = verdict_block.get("units", []) if verdict_block else []
         if category == "indicator" and self.indicators is not None:
-            structured = self.indicators.units(resolved)
+            structured = self.indicators.units(resolved, when=answer_type(resolved) == "date")
         if not structured:
             structured = definition
         if structured:

@@ -184,3 +184,26 @@ def collectivite_in(text: str) -> str | None:
     if re.search(r"\bdepartement|conseil departemental|\bcd\d*\b", folded):
         return "departement"
     return None
+
+
+# Expected answer types: (question pattern on normalised text, pattern the answering sentence contains).
+ANSWER_TYPES = {
+    "number": (
+        re.compile(r"\bcombien\b|\bmontant|\bquelle part\b|pourcentage|\btaux\b|\bbudget|\bplafond|\bquel(?:le)? (?:somme|enveloppe)|%|€"),
+        # Figures in digits or in words ("douze mois", "une fois par an", "moitié").
+        re.compile(r"\d|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|"
+                   r"cinquante|cent|mille|moitié|tiers|quart)\b|\b(?:une|un) (?:fois|an|année|mois|semaine)\b", re.IGNORECASE),
+    ),
+    "date": (
+        re.compile(r"\bquand\b|\bdate|\bdelai|jusqu|calendrier|echeance|\bavant quand\b|\bduree\b"),
+        re.compile(r"\b(?:19|20)\d\d\b|janvier|fevrier|février|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|trimestre|semestre|\bans?\b"),
+    ),
+}
+
+
+def answer_type(question: str) -> str | None:
+    text = normalise(question)
+    for name, (pattern, _) in ANSWER_TYPES.items():
+        if pattern.search(text):
+            return name
+    return None

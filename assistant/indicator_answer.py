@@ -7,6 +7,7 @@ hold them among its hits, so every citation stays within what was retrieved.
 
 from __future__ import annotations
 
+from .categories import ANSWER_TYPES
 from .lexical import analyse
 from .referentiel import Indicator, Referentiel, load_referentiel
 from .sentences import Unit, unit_for_quote
@@ -18,7 +19,9 @@ class IndicatorLookup:
         self.idf = idf
         self.max_idf = max(idf.values()) if idf else 1.0
         self.min_share = min_share  # share of the question's idf mass the indicator's texts must contain
-        self.indicators = [i for i in (referentiel or load_referentiel()).indicators() if i.in_guide]
+        referentiel = referentiel or load_referentiel()
+        self.indicators = [i for i in referentiel.indicators() if i.in_guide]
+        self.calendar = list(referentiel.reporting)
         self._terms = [set(analyse(self._profile(i))) for i in self.indicators]
 
     @staticmethod
@@ -38,18 +41,34 @@ class IndicatorLookup:
         share, index = max(scored, default=(0.0, None))
         return self.indicators[index] if index is not None and share >= self.min_share else None
 
-    def units(self, question: str, limit: int = 1) -> list[tuple[Unit, float]]:
-        """The definition paragraphs sharing most vocabulary with the question (the wording when none does)."""
+    def calendar_units(self, question: str) -> list[tuple[Unit, float]]:
+        """The step of the reporting calendar (T0, yearly reporting, mid-term report…) closest to the question."""
+        weights = self._weights(question)
+        dated = ANSWER_TYPES["date"][1]
+        scored = [
+            (sum(w for t, w in weights.items() if t in set(analyse(item.text + " " + item.label)))
+             * (1.5 if dated.search(item.text) else 1.0), item)
+            for item in self.calendar
+        ]
+        score, item = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+        if item is None or score <= 0:
+            return []
+        unit = unit_for_quote(self.chunks, item.doc_id, item.line_start, item.line_end, item.text)
+        return [(unit, 1.0)] if unit is not None else []
+
+    def units(self, question: str, limit: int = 1, when: bool = False) -> list[tuple[Unit, float]]:
+        """The definition paragraphs sharing most vocabulary with the question (the wording when none does);
+        with `when`, the matching step of the reporting calendar first."""
         indicator = self.best(question)
         if indicator is None:
-            return []
+            return self.calendar_units(question) if when else []
         weights = self._weights(question)
         wording = indicator.guide_wording or indicator.quote
         ranked = sorted(
             indicator.definition,
             key=lambda d: -sum(w for t, w in weights.items() if t in set(analyse(d.text))),
         )
-        chosen = []
+        chosen = self.calendar_units(question) if when else []
         for quote in ranked[:limit] or [wording]:
             unit = unit_for_quote(self.chunks, quote.doc_id, quote.line_start, quote.line_end, quote.text)
             if unit is not None:
