@@ -7,12 +7,9 @@ documents endpoints work without an index, and so that `pacte check` users never
 
 from __future__ import annotations
 
-import bisect
 import logging
 import os
-import re
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,57 +58,26 @@ def upload_too_large_message() -> str:
     return f"Le contenu envoyé dépasse la taille maximale autorisée ({MAX_UPLOAD_BYTES // (1024 * 1024)} Mo)."
 
 
-# --- sections of a markdown document, found cheaply from its headings ------------------------
-
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_EMPHASIS = re.compile(r"[*_`]+")
-
-
-@dataclass(frozen=True)
-class _Heading:
-    line: int
-    level: int
-    title: str
-
-
-def _headings(doc: Document) -> list[_Heading]:
-    if not doc.file.endswith(".md"):
-        return []  # the plain-text documents have no reliable heading syntax
-    found = []
-    for number, text in enumerate(doc.lines, start=1):
-        m = _HEADING.match(text)
-        if m:
-            title = _EMPHASIS.sub("", m.group(2)).strip()
-            if title:
-                found.append(_Heading(number, len(m.group(1)), title))
-    return found
+# --- the section around a line, from the project's section tree (assistant.parsing) ------------
 
 
 class _SectionFinder:
-    """The section that contains a line: nearest heading above it, its ancestors, and where it ends."""
+    """The deepest section of the document's parsed tree that contains a line."""
 
     def __init__(self, doc: Document):
-        self.total = len(doc.lines)
-        self.headings = _headings(doc)
-        self.lines = [h.line for h in self.headings]
+        from assistant.parsing import parse_document
+
+        self.root = parse_document(doc)
 
     def at(self, line: int) -> dict | None:
-        i = bisect.bisect_right(self.lines, line) - 1
-        if i < 0:
+        found = None
+        for section in self.root.walk():
+            if section.path and section.line_start <= line <= section.line_end:
+                if found is None or section.level > found.level:
+                    found = section
+        if found is None:
             return None
-        here = self.headings[i]
-        path = [here.title]
-        level = here.level
-        for h in reversed(self.headings[:i]):
-            if h.level < level:
-                path.insert(0, h.title)
-                level = h.level
-        end = self.total
-        for h in self.headings[i + 1 :]:
-            if h.level <= here.level:
-                end = h.line - 1
-                break
-        return {"title": here.title, "path": path, "line_start": here.line, "line_end": end}
+        return {"title": found.title, "path": list(found.path), "line_start": found.line_start, "line_end": found.line_end}
 
 
 # --- the container -----------------------------------------------------------------------------
