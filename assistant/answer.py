@@ -37,6 +37,7 @@ class AnswerConfig:
     candidate_hits: int = 5  # hits whose sentences may be quoted
     max_citations: int = 2
     relative_floor: float = 0.8  # a sentence is quoted if it scores at least this share of the best one
+    other_passage_floor: float = 0.9  # the same, for a sentence from another passage than the best one
     rank_decay: float = 0.35  # weight of the hit rank in a sentence's score
     context_chars: int = 450  # a quoted sentence is extended with its neighbours on the same lines up to this
     answer_type_boost: float = 1.5  # "combien ?" prefers sentences with figures, "quand ?" with dates
@@ -156,6 +157,9 @@ class Answerer:
         for unit, score in scored:
             if score < cfg.relative_floor * best or len(chosen) >= cfg.max_citations:
                 break
+            # A second passage from another chunk must be nearly as good as the best one.
+            if chosen and unit.chunk.id != chosen[0][0].chunk.id and score < cfg.other_passage_floor * best:
+                continue
             if any(_overlaps(unit, other) for other, _ in chosen):
                 continue
             chosen.append((unit, score))
