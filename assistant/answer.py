@@ -15,7 +15,7 @@ from .categories import ANSWER_TYPES, answer_type, classify, collectivite_in, is
 from .config import Settings
 from .corpus import load_corpus
 from .indicator_answer import IndicatorLookup
-from .lexical import analyse, normalise
+from .lexical import analyse, normalise, weighted_overlap
 from .retrieval import Retriever
 from .schema import Document, Hit
 from .sentences import Unit, display_text, split_units
@@ -115,22 +115,19 @@ class Answerer:
         self.retriever = retriever
         self.documents = documents
         self.config = config
-        bm25 = retriever.bm25
-        self._idf = bm25.idf
-        self._max_idf = max(bm25.idf.values()) if bm25.idf else 1.0
-        self.indicators = IndicatorLookup(retriever.chunks, self._idf)
+        self._idf = retriever.bm25.idf
+        self.indicators = IndicatorLookup(retriever.chunks, retriever.bm25)
 
     # -- query terms ---------------------------------------------------------------------------------------
     def _weights(self, text: str) -> dict[str, float]:
-        """Query stems weighted by idf; unknown stems get the maximum idf (they are specific, and missing)."""
-        return {t: self._idf.get(t, self._max_idf) for t in set(analyse(text))}
+        return self.retriever.bm25.query_weights(text)
 
     def coverage(self, weights: dict[str, float], text: str) -> float:
         """Share of the query's idf mass found in `text`."""
         total = sum(weights.values())
         if not total:
             return 0.0
-        return _mass(weights, set(analyse(text))) / total
+        return weighted_overlap(weights, set(analyse(text))) / total
 
     # -- sentence selection -----------------------------------------------------------------------------------
     def select_units(self, query: str, hits: list[Hit]) -> list[tuple[Unit, float]]:
@@ -142,7 +139,7 @@ class Answerer:
             prior = 1.0 / (1.0 + cfg.rank_decay * (hit.rank - 1))
             for unit in split_units(hit.chunk):
                 terms = set(analyse(unit.text))
-                overlap = _mass(weights, terms)
+                overlap = weighted_overlap(weights, terms)
                 if overlap <= 0:
                     continue
                 length_penalty = 1.0 + 0.15 * math.log1p(max(len(terms) - 12, 0))
@@ -267,7 +264,7 @@ class Answerer:
         for hit in hits[: self.config.candidate_hits]:
             for unit in split_units(hit.chunk):
                 if ANSWER_TYPES["number"][1].search(unit.text):
-                    best = max(best, _mass(weights, set(analyse(unit.text))) / total)
+                    best = max(best, weighted_overlap(weights, set(analyse(unit.text))) / total)
         return best
 
     # -- answer ------------------------------------------------------------------------------------------------
@@ -327,11 +324,6 @@ class Answerer:
         if nearest:
             text += " Sections les plus proches : " + " ; ".join(nearest) + "."
         return text
-
-
-def _mass(weights: dict[str, float], terms: set[str]) -> float:
-    """The idf mass of the query stems present in `terms`."""
-    return sum(w for t, w in weights.items() if t in terms)
 
 
 def _overlaps(a: Unit, b: Unit) -> bool:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from .categories import without_orders
 from .conditions import FrameworkRule, applicable_rules, check_collectivite, normalize, rule
-from .lexical import BM25, analyse
+from .lexical import BM25, analyse, weighted_overlap
 from .referentiel import Quote, Section, load_referentiel
 from .retrieval import Retriever
 from .schema import Document, Hit
@@ -189,8 +189,6 @@ class EligibilityEngine:
         # Coverage looks at the section's whole text too (its context paragraphs name publics and tools).
         self._section_terms = [set(p) | set(analyse(self._section_text(s))) for s, p in zip(self.sections, self._profiles)]
         self.profile_bm25 = BM25(self._profiles)
-        self._idf = retriever.bm25.idf
-        self._max_idf = max(self._idf.values()) if self._idf else 1.0
 
     @staticmethod
     def _profile(section: Section) -> list[str]:
@@ -234,18 +232,17 @@ class EligibilityEngine:
 
     def coverage(self, description: str, section_index: int) -> float:
         """Share of the description's topical idf mass (framing words left out) found in the section."""
-        weights = {t: self._idf.get(t, self._max_idf) for t in set(analyse(description)) if t not in _NEUTRAL_STEMS}
+        weights = {t: w for t, w in self.retriever.bm25.query_weights(description).items() if t not in _NEUTRAL_STEMS}
         total = sum(weights.values())
         if not total:
             return 0.0
-        return sum(w for t, w in weights.items() if t in self._section_terms[section_index]) / total
+        return weighted_overlap(weights, self._section_terms[section_index]) / total
 
     def best_action_type(self, description: str, section: Section) -> Quote | None:
-        terms = {t: self._idf.get(t, self._max_idf) for t in set(analyse(description))}
+        weights = self.retriever.bm25.query_weights(description)
         best, best_score = None, 0.0
         for action in section.action_types:
-            present = set(analyse(action.text))
-            score = sum(w for t, w in terms.items() if t in present)
+            score = weighted_overlap(weights, set(analyse(action.text)))
             if score > best_score:
                 best, best_score = action, score
         return best

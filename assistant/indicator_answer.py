@@ -8,16 +8,15 @@ hold them among its hits, so every citation stays within what was retrieved.
 from __future__ import annotations
 
 from .categories import ANSWER_TYPES
-from .lexical import analyse
+from .lexical import BM25, analyse, weighted_overlap
 from .referentiel import Indicator, Referentiel, load_referentiel
 from .sentences import Unit, unit_for_quote
 
 
 class IndicatorLookup:
-    def __init__(self, chunks, idf: dict[str, float], referentiel: Referentiel | None = None, min_share: float = 0.35):
+    def __init__(self, chunks, bm25: BM25, referentiel: Referentiel | None = None, min_share: float = 0.35):
         self.chunks = chunks
-        self.idf = idf
-        self.max_idf = max(idf.values()) if idf else 1.0
+        self.bm25 = bm25  # the corpus index: its idf weighs the question's words
         self.min_share = min_share  # share of the question's idf mass the indicator's texts must contain
         referentiel = referentiel or load_referentiel()
         self.indicators = [i for i in referentiel.indicators() if i.in_guide]
@@ -32,12 +31,12 @@ class IndicatorLookup:
         return " ".join(texts)
 
     def _weights(self, text: str) -> dict[str, float]:
-        return {t: self.idf.get(t, self.max_idf) for t in set(analyse(text))}
+        return self.bm25.query_weights(text)
 
     def best(self, question: str) -> Indicator | None:
         weights = self._weights(question)
         total = sum(weights.values()) or 1.0
-        scored = [(sum(w for t, w in weights.items() if t in terms) / total, i) for i, terms in enumerate(self._terms)]
+        scored = [(weighted_overlap(weights, terms) / total, i) for i, terms in enumerate(self._terms)]
         share, index = max(scored, default=(0.0, None))
         return self.indicators[index] if index is not None and share >= self.min_share else None
 
@@ -46,7 +45,7 @@ class IndicatorLookup:
         weights = self._weights(question)
         dated = ANSWER_TYPES["date"][1]
         scored = [
-            (sum(w for t, w in weights.items() if t in set(analyse(item.text + " " + item.label)))
+            (weighted_overlap(weights, set(analyse(item.text + " " + item.label)))
              * (1.5 if dated.search(item.text) else 1.0), item)
             for item in self.calendar
         ]
@@ -66,7 +65,7 @@ class IndicatorLookup:
         wording = indicator.guide_wording or indicator.quote
         ranked = sorted(
             indicator.definition,
-            key=lambda d: -sum(w for t, w in weights.items() if t in set(analyse(d.text))),
+            key=lambda d: -weighted_overlap(weights, set(analyse(d.text))),
         )
         chosen = self.calendar_units(question) if when else []
         for quote in ranked[:limit] or [wording]:

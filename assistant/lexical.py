@@ -71,6 +71,13 @@ class BM25:
         self.idf = {
             term: math.log(1 + (self.n - len(p) + 0.5) / (len(p) + 0.5)) for term, p in self.postings.items()
         }
+        self._max_idf: float | None = None
+
+    def query_weights(self, text: str) -> dict[str, float]:
+        """The text's stems weighted by idf; stems the corpus never uses get the highest idf (specific, missing)."""
+        if self._max_idf is None:
+            self._max_idf = max(self.idf.values(), default=1.0)
+        return {t: self.idf.get(t, self._max_idf) for t in set(analyse(text))}
 
     def scores(self, query_tokens: list[str], weights: dict[str, float] | None = None) -> dict[int, float]:
         """BM25 score per document index (only documents matching at least one term)."""
@@ -88,3 +95,8 @@ class BM25:
     def top(self, query_tokens: list[str], k: int, weights: dict[str, float] | None = None) -> list[tuple[int, float]]:
         scores = self.scores(query_tokens, weights)
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+
+
+def weighted_overlap(weights: dict[str, float], terms: set[str]) -> float:
+    """The weight of the query stems present in `terms` (the idf mass a passage shares with a question)."""
+    return sum(w for t, w in weights.items() if t in terms)
