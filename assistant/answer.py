@@ -18,7 +18,7 @@ from .indicator_answer import IndicatorLookup
 from .lexical import analyse, normalise, weighted_overlap
 from .retrieval import Retriever
 from .schema import Document, Hit
-from .sentences import Unit, display_text, split_units
+from .sentences import Unit, chunk_containing, display_text, split_units
 from .validation import clean_text
 
 VERDICT_LABELS = {
@@ -201,13 +201,14 @@ class Answerer:
             bare = acronym.rstrip("+")
             if entry.doc_id is None or not re.search(r"(?<!\w)" + re.escape(bare) + r"(?!\w)", question, re.IGNORECASE):
                 continue
-            for chunk in self.retriever.chunks:
-                if chunk.doc_id == entry.doc_id and chunk.line_start <= entry.line <= chunk.line_end:
-                    candidates = [u for u in split_units(chunk) if u.line_start <= entry.line <= u.line_end and acronym in u.text]
-                    # The sentence that spells it out: "long form (ACRO)" or "ACRO (long form)".
-                    defining = [u for u in candidates if f"({acronym})" in u.text or f"{acronym} (" in u.text]
-                    if defining or candidates:
-                        return [((defining or candidates)[0], 1.0)]
+            chunk = chunk_containing(self.retriever.chunks, entry.doc_id, entry.line)
+            if chunk is None:
+                continue
+            candidates = [u for u in split_units(chunk) if u.line_start <= entry.line <= u.line_end and acronym in u.text]
+            # The sentence that spells it out: "long form (ACRO)" or "ACRO (long form)".
+            defining = [u for u in candidates if f"({acronym})" in u.text or f"{acronym} (" in u.text]
+            if defining or candidates:
+                return [((defining or candidates)[0], 1.0)]
         return []
 
     # -- abstention -------------------------------------------------------------------------------------------

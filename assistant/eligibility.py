@@ -31,7 +31,7 @@ from .lexical import BM25, analyse, weighted_overlap
 from .referentiel import Quote, Section, load_referentiel
 from .retrieval import Retriever
 from .schema import Document, Hit
-from .sentences import display_text, unit_for_quote
+from .sentences import chunk_containing, display_text, unit_for_quote
 from .validation import clean_text
 
 VERDICTS = ("eligible", "eligible_with_conditions", "excluded", "not_in_referential")
@@ -383,10 +383,8 @@ class EligibilityEngine:
         }
 
     def _path_at(self, quote: Quote) -> tuple[str, ...]:
-        for chunk in self.retriever.chunks:
-            if chunk.doc_id == quote.doc_id and chunk.line_start <= quote.line_start <= chunk.line_end:
-                return chunk.section_path
-        return ()
+        chunk = chunk_containing(self.retriever.chunks, quote.doc_id, quote.line_start)
+        return chunk.section_path if chunk is not None else ()
 
     def _explain(self, verdict, best, exclusions, conditions, notes, citations, transverse, outside,
                  with_marks: bool = True) -> str:

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from .config import Settings
 from .schema import Chunk, Document
+from .sentences import find_verbatim
 
 SYSTEM_PROMPT = (
     "Tu es l'assistant du Pacte des solidarités. Réponds en français, brièvement, UNIQUEMENT à partir des passages "
@@ -30,10 +31,9 @@ def _collapse(text: str) -> str:
 
 def locate_quote(chunk: Chunk, quote: str) -> tuple[int, int, str] | None:
     """(line_start, line_end, verbatim quote) of `quote` inside the chunk, or None if it is not verbatim there."""
-    words = quote.split()
-    if len(words) < 3:
+    if len(quote.split()) < 3:
         return None
-    match = re.search(r"\s+".join(re.escape(w) for w in words), chunk.text)
+    match = find_verbatim(chunk.text, quote)
     if not match:
         return None
     first = chunk.line_start + chunk.text.count("\n", 0, match.start())

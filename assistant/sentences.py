@@ -112,11 +112,23 @@ def _line_of(offsets: list[int], char: int) -> int:
     return index
 
 
-def unit_for_quote(chunks, doc_id: str, line_start: int, line_end: int, quote: str, kind: str = "sentence") -> Unit | None:
-    """The quote (from the structured référentiel) as a Unit of the chunk holding its lines, verbatim, or None."""
+def chunk_containing(chunks, doc_id: str, line_start: int, line_end: int | None = None) -> Chunk | None:
+    """The chunk holding lines line_start..line_end (line_end defaults to line_start) of a document."""
+    line_end = line_start if line_end is None else line_end
     for chunk in chunks:
         if chunk.doc_id == doc_id and chunk.line_start <= line_start and line_end <= chunk.line_end:
-            words = quote.split()
-            match = re.search(r"\s+".join(re.escape(w) for w in words), chunk.text) if words else None
-            return Unit(chunk, line_start, line_end, match.group(0), kind) if match else None
+            return chunk
     return None
+
+
+def find_verbatim(text: str, quote: str) -> re.Match | None:
+    """Where `quote` occurs in `text` word for word, whatever the whitespace between words (line breaks included)."""
+    words = quote.split()
+    return re.search(r"\s+".join(re.escape(w) for w in words), text) if words else None
+
+
+def unit_for_quote(chunks, doc_id: str, line_start: int, line_end: int, quote: str, kind: str = "sentence") -> Unit | None:
+    """The quote (from the structured référentiel) as a Unit of the chunk holding its lines, verbatim, or None."""
+    chunk = chunk_containing(chunks, doc_id, line_start, line_end)
+    match = find_verbatim(chunk.text, quote) if chunk is not None else None
+    return Unit(chunk, line_start, line_end, match.group(0), kind) if match else None
