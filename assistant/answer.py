@@ -16,9 +16,9 @@ from .config import Settings
 from .corpus import load_corpus
 from .indicator_answer import IndicatorLookup
 from .lexical import analyse, normalise, weighted_overlap
-from .retrieval import Retriever
+from .retrieval import Retriever, without_document_name
 from .schema import Document, Hit
-from .sentences import Unit, chunk_containing, display_text, split_units
+from .sentences import Unit, chunk_containing, display_text, split_units, with_list
 from .validation import clean_text
 
 VERDICT_LABELS = {
@@ -41,6 +41,8 @@ class AnswerConfig:
     rank_decay: float = 0.35  # weight of the hit rank in a sentence's score
     context_chars: int = 450  # a quoted sentence is extended with its neighbours on the same lines up to this
     answer_type_boost: float = 1.5  # "combien ?" prefers sentences with figures, "quand ?" with dates
+    heading_penalty: float = 0.5  # a heading names a subject, it rarely answers
+    length_penalty: float = 0.15  # long sentences match more words by chance
     # Abstention: the question must share enough specific vocabulary with the best passages.
     min_coverage: float = 0.34
     # A question asking for a figure needs a sentence with a figure sharing this much of its vocabulary.
@@ -59,6 +61,22 @@ _COLLECTIVITY = re.compile(
     r"(?: européenne)?\s+(?:de la |de l['’]|des |du |de |d['’])?([A-ZÉÈÎ][\w'’-]*(?:[ -](?:de |du |d['’])?[A-ZÉ][\w'’-]*)*)"
     r"|\b(?:la|le|les|l['’])\s*([A-ZÉ][\w'’]*(?:-[\w'’]+)+)"
 )
+
+
+def question_names(query: str) -> list[str]:
+    """Capitalised words past the start of a sentence, and words shaped like names anywhere (ERASMUS, Erasmus+,
+    MaPrimeRénov, Hauts-de-France)."""
+    names = []
+    for match in re.finditer(r"[\w’'+-]+", query):
+        word, before = match.group(0), query[: match.start()].rstrip()
+        if not word[:1].isupper() or not analyse(word):
+            continue
+        at_start = not before or before[-1] in ".?!:;"
+        shaped = (word.isupper() and len(word) > 1) or word.endswith("+") or any(c.isupper() for c in word[1:])
+        if at_start and not shaped:
+            continue
+        names.append(word)
+    return names
 
 
 @dataclass
@@ -132,7 +150,7 @@ class Answerer:
     # -- sentence selection -----------------------------------------------------------------------------------
     def select_units(self, query: str, hits: list[Hit]) -> list[tuple[Unit, float]]:
         cfg = self.config
-        weights = self._weights(query)
+        weights = self._weights(without_document_name(query))
         wanted = answer_type(query)
         scored: list[tuple[Unit, float]] = []
         for hit in hits[: cfg.candidate_hits]:
@@ -142,8 +160,8 @@ class Answerer:
                 overlap = weighted_overlap(weights, terms)
                 if overlap <= 0:
                     continue
-                length_penalty = 1.0 + 0.15 * math.log1p(max(len(terms) - 12, 0))
-                heading_penalty = 0.5 if unit.kind == "heading" else 1.0
+                length_penalty = 1.0 + cfg.length_penalty * math.log1p(max(len(terms) - 12, 0))
+                heading_penalty = cfg.heading_penalty if unit.kind == "heading" else 1.0
                 type_boost = cfg.answer_type_boost if wanted and ANSWER_TYPES[wanted][1].search(unit.text) else 1.0
                 scored.append((unit, prior * heading_penalty * type_boost * overlap / length_penalty))
         if not scored:
@@ -160,7 +178,7 @@ class Answerer:
             if any(_overlaps(unit, other) for other, _ in chosen):
                 continue
             chosen.append((unit, score))
-        chosen = [(self._with_neighbours(unit), score) for unit, score in chosen]
+        chosen = [(with_list(self._with_neighbours(unit)), score) for unit, score in chosen]
         # Reading order within the answer: by document position, so the quoted text flows.
         return sorted(chosen, key=lambda item: (item[0].chunk.doc_id != chosen[0][0].chunk.doc_id, item[0].line_start))
 
@@ -213,23 +231,23 @@ class Answerer:
 
     # -- abstention -------------------------------------------------------------------------------------------
     def unknown_names(self, query: str) -> list[str]:
-        """Names and acronyms of the question (capitalised words past the first) that the corpus never uses:
-        the question is about something else (another programme, another place)."""
-        names = []
-        for match in re.finditer(r"[\w’'+-]+", query):
-            word, before = match.group(0), query[: match.start()].rstrip()
-            if not word[:1].isupper():
-                continue
-            # A capital at a sentence start is not a name, unless the word is shaped like one (ERASMUS, Erasmus+,
-            # MaPrimeRénov).
-            at_start = not before or before[-1] in ".?!:;"
-            shaped = (word.isupper() and len(word) > 1) or word.endswith("+") or any(c.isupper() for c in word[1:])
-            if at_start and not shaped:
-                continue
-            tokens = analyse(word)
-            if tokens and all(t not in self._idf for t in tokens):
-                names.append(word)
+        """Names and acronyms of the question that the corpus never uses, and years it never mentions: the
+        question is about something else (another programme, another place, another period)."""
+        names = [word for word in question_names(query) if all(t not in self._idf for t in analyse(word))]
+        names += [year for year in re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", query) if year not in self._idf]
         return names
+
+    def absent_places(self, query: str, units: list[tuple[Unit, float]]) -> list[str]:
+        """Proper names of the question (not acronyms, not the document it names) that the passages chosen to answer
+        never mention, in their text or their section titles: they answer about another place or body."""
+        kept = without_document_name(query)
+        names = [w for w in question_names(query) if not w.isupper() and set(analyse(w)) <= set(analyse(kept))]
+        if not names or not units:
+            return []
+        seen = set()
+        for unit, _ in units:
+            seen.update(analyse(unit.chunk.text + " " + " ".join(unit.chunk.section_path)))
+        return [w for w in names if not set(analyse(w)) <= seen]
 
     def other_collectivity(self, query: str) -> str | None:
         """The collectivity named by a question about a local contract or its credits, when the corpus has no
@@ -286,6 +304,12 @@ class Answerer:
             return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, resolved,
                           {"signals": signals})
         units = self.select_units(resolved, hits)
+        absent = self.absent_places(resolved, units)
+        if absent:
+            signals["absent_names"] = absent
+            if not (definition or (verdict_block and verdict_block.get("units"))):
+                return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, resolved,
+                              {"signals": signals})
         citations, parts = [], []
         structured = verdict_block.get("units", []) if verdict_block else []
         if category == "indicator" and self.indicators is not None:

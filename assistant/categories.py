@@ -192,7 +192,14 @@ ANSWER_TYPES = {
         re.compile(r"\bcombien\b|\bmontant|\bquelle part\b|pourcentage|\btaux\b|\bbudget|\bplafond|\bquel(?:le)? (?:somme|enveloppe)|%|€"),
         # Figures in digits or in words ("douze mois", "une fois par an", "moitié").
         re.compile(r"\d|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|"
-                   r"cinquante|cent|mille|moitié|tiers|quart)\b|\b(?:une|un) (?:fois|an|année|mois|semaine)\b", re.IGNORECASE),
+                   r"cinquante|cent|mille|moitié|tiers|quart)\b|\b(?:une|un)(?: seule?)? (?:fois|an|année|mois|semaine)\b", re.IGNORECASE),
+    ),
+    "who": (
+        # "Qui signe… ?", "à qui envoyer… ?", not the relative "les jeunes qui décrochent".
+        re.compile(r"^(?:a |par |pour |aupres de |avec )?qui\b|\b(?:a|par|aupres de) qui\b|\bqui (?:signe|negocie|porte|pilote|est)\b"),
+        # Roles, services, e-mail addresses and "Prénom NOM" names.
+        re.compile(r"(?i:\bpr[ée]fe[ct]|\bpr[ée]sident|commissaire|d[ée]l[ée]gu[ée]|directeur|directrice|ministre|"
+                   r"secr[ée]taire|\bsignataire)|\b(?:DGCS|DIPLP|DREETS)\b|@|\b[A-Z][a-zé-]+ [A-Z]{3,}\b"),
     ),
     "date": (
         re.compile(r"\bquand\b|\bdate|\bdelai|jusqu|calendrier|echeance|\bavant quand\b|\bduree\b"),

@@ -23,6 +23,14 @@ DOCUMENT_NAMES = {
 DEFAULT_DOCUMENT = "instruction-2023-168"
 
 
+def without_document_name(query: str) -> str:
+    """The question (normalised) without the words naming a document: inside that document, every passage is
+    about it, so these words do not tell which sentence answers."""
+    text = normalise(query)
+    pattern = DOCUMENT_NAMES.get(named_document(query))
+    return re.sub(pattern, " ", text) if pattern else text
+
+
 def named_document(query: str) -> str:
     text = normalise(query)
     for doc_id, pattern in DOCUMENT_NAMES.items():

@@ -26,10 +26,11 @@ class Unit:
     line_end: int
     text: str  # verbatim slice of the chunk text
     kind: str  # "sentence" | "item" | "row" | "heading"
+    shown: str | None = None  # readable text when it is not simply the text without markup (a list, abridged)
 
     @property
     def display(self) -> str:
-        return display_text(self.text)
+        return self.shown if self.shown is not None else display_text(self.text)
 
 
 def display_text(text: str) -> str:
@@ -40,14 +41,30 @@ def display_text(text: str) -> str:
     return text.strip(" ·")
 
 
+def _standalone(line: str) -> bool:
+    stripped = line.strip()
+    return bool(_HEADING.match(line) or _BULLET.match(line) or "\t" in line or stripped.startswith("<"))
+
+
+def _runs_on(lines: list[str], i: int) -> bool:
+    """Whether blank line i sits inside a sentence: PDF conversions put a blank line after every line of text, so a
+    line without final punctuation followed, past one blank line, by a lower-case start continues the sentence."""
+    if i == 0 or i + 1 >= len(lines):
+        return False
+    before, after = lines[i - 1].rstrip(), lines[i + 1].strip()
+    if not before.strip() or not after or _standalone(lines[i + 1]) or _standalone(lines[i - 1]):
+        return False
+    return not re.search(r"[.!?;…]\W*$", before) and (after[0].islower() or after[0].isdigit() or after[0] in "(«")
+
+
 def _blocks(lines: list[str]):
     """Paragraph-like blocks: (first index, last index) over the chunk's lines."""
     start = None
     for i, line in enumerate(lines):
         stripped = line.strip()
-        standalone = bool(_HEADING.match(line) or _BULLET.match(line) or "\t" in line or stripped.startswith("<"))
+        standalone = _standalone(line)
         if not stripped:
-            if start is not None:
+            if start is not None and not _runs_on(lines, i):
                 yield start, i - 1
                 start = None
             continue
@@ -132,3 +149,41 @@ def unit_for_quote(chunks, doc_id: str, line_start: int, line_end: int, quote: s
     chunk = chunk_containing(chunks, doc_id, line_start, line_end)
     match = find_verbatim(chunk.text, quote) if chunk is not None else None
     return Unit(chunk, line_start, line_end, match.group(0), kind) if match else None
+
+
+def with_list(unit: Unit, max_items: int = 12, item_chars: int = 160) -> Unit:
+    """A sentence announcing a list ("reposent sur 4 principes :") with the items that follow it in its chunk.
+
+    The citation spans the intro and the items and its text stays a verbatim slice of the chunk; what is shown is
+    the intro and each top-level item's first sentence, cut at `item_chars`, so the answer stays short. Items past
+    the chunk are left out: a citation never spans more than one retrieved passage."""
+    if not display_text(unit.text).endswith(":"):
+        return unit
+    lines = unit.chunk.text.split("\n")
+    items: list[Unit] = []
+    for u in (u for u in split_units(unit.chunk) if u.line_start > unit.line_end):
+        if items and u.line_start <= items[-1].line_end:
+            continue  # a further sentence of the same item
+        if u.kind != "item":
+            break
+        if lines[u.line_start - unit.chunk.line_start][:1].isspace():
+            continue  # a sub-item: the top-level items carry the list
+        items.append(u)
+        if len(items) >= max_items:
+            break
+    text = unit.chunk.text
+    start = text.find(unit.text)
+    end = text.find(items[-1].text, start) if items and start >= 0 else -1
+    if end < 0:
+        return unit
+    shown = [display_text(unit.text)] + ["– " + _abridged(display_text(u.text), item_chars) for u in items]
+    return Unit(unit.chunk, unit.line_start, items[-1].line_end, text[start : end + len(items[-1].text)], unit.kind,
+                " ".join(shown))
+
+
+def _abridged(text: str, limit: int) -> str:
+    text = text.rstrip(" ;,.")
+    if len(text) <= limit:
+        return text + " ;"
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return cut + "… ;"

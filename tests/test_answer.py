@@ -151,3 +151,40 @@ def test_contracts_of_collectivities_absent_from_the_corpus_are_not_answered(ass
 
 def test_the_pas_de_calais_contract_is_in_the_corpus(assistant):
     assert assistant.ask("Combien l'État verse-t-il au Pas-de-Calais en 2024 au titre du contrat local ?")["abstained"] is False
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # A period the corpus never mentions: the 2024-2027 contracts are all it knows.
+        "Quelles seront les règles de cofinancement du futur contrat local 2028-2031 ?",
+        # A region the corpus names, but no passage about its commissaire: the BFC one must not be offered instead.
+        "Quel est le nom du commissaire à la lutte contre la pauvreté des Hauts-de-France ?",
+    ],
+)
+def test_questions_about_another_period_or_place_are_not_answered(assistant, question):
+    result = assistant.ask(question)
+    assert result["abstained"] is True and result["citations"] == []
+
+
+def test_the_bfc_commissaire_is_found_when_asked_about_bfc(assistant, corpus):
+    result = assistant.ask("Qui est le commissaire à la lutte contre la pauvreté en Bourgogne-Franche-Comté ?")
+    assert not result["abstained"]
+    assert "HORREARD" in result["answer"]
+    assert_grounded(result, corpus)
+
+
+def test_a_sentence_announcing_a_list_is_answered_with_its_items(assistant, corpus):
+    result = assistant.ask("Quelles sont les offres de service socles d'une plateforme de mobilité solidaire ?")
+    assert not result["abstained"]
+    assert_grounded(result, corpus)
+    assert "guichet unique" in result["answer"]
+    first = result["citations"][0]
+    assert first["line_end"] > first["line_start"]  # the intro and its items
+
+
+def test_pas_de_calais_answers_are_whole_sentences(assistant, corpus):
+    result = assistant.ask("Quels champs couvre le contrat local des solidarités du Pas-de-Calais ?")
+    assert_grounded(result, corpus)
+    assert "trois champs : la prévention de la pauvreté" in result["answer"].replace("champs:", "champs :")
+    assert "transition écologique et solidaire" in result["answer"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.categories import CATEGORIES, classify, collectivite_in, is_follow_up
+from assistant.categories import ANSWER_TYPES, CATEGORIES, answer_type, classify, collectivite_in, is_follow_up
 
 
 @pytest.mark.parametrize(
@@ -134,3 +134,22 @@ def test_follow_up_detection(question, expected):
 )
 def test_collectivite_in(text, expected):
     assert collectivite_in(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Qui signe le contrat local côté État ?", "who"),
+        ("À qui envoyer les contrats signés ?", "who"),
+        ("Que prévoit le référentiel pour les étudiants qui décrochent ?", None),
+        ("Combien de fois par an le comité se réunit-il ?", "number"),
+        ("Jusqu'à quand peut-on dénoncer le contrat ?", "date"),
+    ],
+)
+def test_answer_types(question, expected):
+    assert answer_type(question) == expected
+
+
+def test_once_counts_as_a_figure():
+    figures = ANSWER_TYPES["number"][1]
+    assert figures.search("une personne sera comptabilisée une seule fois")

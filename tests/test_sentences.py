@@ -1,0 +1,57 @@
+"""Citable units: sentences with their exact lines, PDF line breaks mended, lists kept with their intro."""
+
+from __future__ import annotations
+
+from assistant.chunking import chunk_document
+from assistant.parsing import parse_document
+from assistant.schema import Chunk
+from assistant.sentences import split_units, with_list
+
+
+def chunk(text: str, start: int = 10) -> Chunk:
+    lines = text.split("\n")
+    return Chunk(f"doc:{start}-{start + len(lines) - 1}", "doc", ("Section",), start, start + len(lines) - 1, text)
+
+
+def test_a_pdf_sentence_broken_over_blank_lines_is_one_unit():
+    # PDF conversions put a blank line after every line of text; the sentence runs on.
+    c = chunk("Par la présente convention, le préfet et le président\n\ndéfinissent des engagements dans trois champs :\n\n"
+              "la prévention de la pauvreté et l'accès aux droits.\n \nUne autre phrase commence ici, bien après.")
+    units = split_units(c)
+    assert [(u.line_start, u.line_end) for u in units] == [(10, 14), (16, 16)]
+    assert units[0].display.startswith("Par la présente convention") and units[0].display.endswith("accès aux droits.")
+
+
+def test_markdown_paragraphs_stay_apart():
+    # A paragraph ending with a full stop, or followed by a capital, is not continued.
+    c = chunk("Premier paragraphe qui se termine bien.\n\nsecond paragraphe en minuscule, distinct du premier.\n\n"
+              "Titre sans ponctuation finale\n\nLe paragraphe suivant commence par une majuscule.")
+    assert [(u.line_start, u.line_end) for u in split_units(c)] == [(10, 10), (12, 12), (14, 14), (16, 16)]
+
+
+def test_a_sentence_announcing_a_list_carries_its_items():
+    c = chunk("Les contrats reposent sur 3 principes :\n\n- **La pluriannualité** : quatre ans de visibilité. Détail long.\n"
+              "  - o un sous-point qui ne porte pas la liste ;\n- **L'adaptation** : aux territoires ;\n"
+              "- **La responsabilisation** des acteurs.\n\nParagraphe suivant sans rapport avec la liste.")
+    intro = next(u for u in split_units(c) if u.text.endswith(":"))
+    unit = with_list(intro)
+    assert (unit.line_start, unit.line_end) == (10, 15)
+    assert unit.text in c.text  # verbatim slice of the chunk
+    assert "La pluriannualité: quatre ans de visibilité" in unit.display
+    assert "sous-point" not in unit.display and "Paragraphe suivant" not in unit.display
+    assert unit.display.count("– ") == 3
+
+
+def test_a_sentence_without_colon_is_left_alone():
+    c = chunk("Une phrase complète.\n\n- un élément de liste qui suit ;")
+    unit = split_units(c)[0]
+    assert with_list(unit) is unit
+
+
+def test_real_pas_de_calais_sentences_span_their_lines(corpus):
+    document = corpus["pas-de-calais-contrat-2024"]
+    chunks = [c for c in chunk_document(document, parse_document(document)) if c.line_start <= 235 <= c.line_end]
+    units = [u for u in split_units(chunks[0]) if "trois champs" in u.display]
+    assert len(units) == 1
+    assert units[0].line_start <= 235 and units[0].line_end >= 241
+    assert "la transition écologique et solidaire" in units[0].display
