@@ -47,6 +47,8 @@ class AnswerConfig:
     min_coverage: float = 0.34
     # A question asking for a figure needs a sentence with a figure sharing this much of its vocabulary.
     min_figure_coverage: float = 0.28
+    # A name of the question is specific when one of its words is this rare (idf; ~3 % of passages or fewer).
+    specific_idf: float = 3.5
 
 
 # "X, c'est quoi ?", "que veut dire X ?": answered by the sentence where the corpus defines the acronym.
@@ -238,16 +240,21 @@ class Answerer:
         return names
 
     def absent_places(self, query: str, units: list[tuple[Unit, float]]) -> list[str]:
-        """Proper names of the question (not acronyms, not the document it names) that the passages chosen to answer
-        never mention, in their text or their section titles: they answer about another place or body."""
-        kept = without_document_name(query)
-        names = [w for w in question_names(query) if not w.isupper() and set(analyse(w)) <= set(analyse(kept))]
-        if not names or not units:
+        """Proper names of the question (not acronyms, not the document it names) whose rare words the passages
+        chosen to answer never mention, in their text or section titles: they answer about another place or body.
+        Only rare words count (idf ≥ `specific_idf`): "France Travail" or "Pacte" are everywhere and prove nothing."""
+        kept = set(analyse(without_document_name(query)))
+        rare = {}
+        for word in question_names(query):
+            tokens = [t for t in analyse(word) if t in kept and self._idf.get(t, 0.0) >= self.config.specific_idf]
+            if tokens and not word.isupper():
+                rare[word] = tokens
+        if not rare or not units:
             return []
         seen = set()
         for unit, _ in units:
             seen.update(analyse(unit.chunk.text + " " + " ".join(unit.chunk.section_path)))
-        return [w for w in names if not set(analyse(w)) <= seen]
+        return [word for word, tokens in rare.items() if not any(t in seen for t in tokens)]
 
     def other_collectivity(self, query: str) -> str | None:
         """The collectivity named by a question about a local contract or its credits, when the corpus has no
