@@ -18,7 +18,7 @@ from .indicator_answer import IndicatorLookup
 from .lexical import analyse, normalise, weighted_overlap
 from .retrieval import Retriever, without_document_name
 from .schema import Document, Hit
-from .sentences import Unit, chunk_containing, display_text, split_units, with_list
+from .sentences import Unit, chunk_containing, display_text, split_units, with_body, with_list
 from .validation import clean_text
 
 VERDICT_LABELS = {
@@ -180,18 +180,17 @@ class Answerer:
             if any(_overlaps(unit, other) for other, _ in chosen):
                 continue
             chosen.append((unit, score))
-        chosen = [(with_list(self._with_neighbours(unit)), score) for unit, score in chosen]
+        chosen = [(with_body(with_list(self._with_neighbours(unit)), cfg.context_chars), score) for unit, score in chosen]
         # Reading order within the answer: by document position, so the quoted text flows.
         return sorted(chosen, key=lambda item: (item[0].chunk.doc_id != chosen[0][0].chunk.doc_id, item[0].line_start))
 
     def _with_neighbours(self, unit: Unit) -> Unit:
-        """The sentence with the sentences next to it on the same lines, up to `context_chars`: the citation keeps
-        its lines, and the answer gains the context a reader needs (often where the figure or the condition is)."""
+        """The sentence with the sentences next to it in its paragraph, up to `context_chars`: the answer gains the
+        context a reader needs (often where the figure or the condition is), the citation the lines they add."""
         limit = self.config.context_chars
         if limit <= len(unit.text):
             return unit
-        siblings = [u for u in split_units(unit.chunk)
-                    if u.line_start >= unit.line_start and u.line_end <= unit.line_end and u.kind == unit.kind]
+        siblings = [u for u in split_units(unit.chunk) if u.block == unit.block and u.kind == unit.kind]
         text = unit.chunk.text
         spans = [(text.find(u.text), u) for u in siblings]
         spans = sorted((start, u) for start, u in spans if start >= 0)
@@ -211,7 +210,8 @@ class Answerer:
                 break
         start = spans[first][0]
         end = spans[last][0] + len(spans[last][1].text)
-        return Unit(unit.chunk, unit.line_start, unit.line_end, text[start:end], unit.kind)
+        return Unit(unit.chunk, spans[first][1].line_start, spans[last][1].line_end, text[start:end], unit.kind,
+                    block=unit.block)
 
     def definition_units(self, question: str) -> list[tuple[Unit, float]]:
         """For "what is X?" questions, the sentence where the corpus defines the acronym X (glossary)."""

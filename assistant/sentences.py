@@ -27,6 +27,7 @@ class Unit:
     text: str  # verbatim slice of the chunk text
     kind: str  # "sentence" | "item" | "row" | "heading"
     shown: str | None = None  # readable text when it is not simply the text without markup (a list, abridged)
+    block: int = -1  # the paragraph (block of lines) of the chunk the unit comes from
 
     @property
     def display(self) -> str:
@@ -85,7 +86,7 @@ def _blocks(lines: list[str]):
 def split_units(chunk: Chunk, min_chars: int = 25) -> list[Unit]:
     lines = chunk.text.split("\n")
     units: list[Unit] = []
-    for first, last in _blocks(lines):
+    for block_number, (first, last) in enumerate(_blocks(lines)):
         block = "\n".join(lines[first : last + 1])
         head = lines[first]
         kind = (
@@ -117,7 +118,7 @@ def split_units(chunk: Chunk, min_chars: int = 25) -> list[Unit]:
                 continue
             line_a = first + _line_of(offsets, begin)
             line_b = first + _line_of(offsets, max(begin, end - 1))
-            units.append(Unit(chunk, chunk.line_start + line_a, chunk.line_start + line_b, text, kind))
+            units.append(Unit(chunk, chunk.line_start + line_a, chunk.line_start + line_b, text, kind, block=block_number))
     return units
 
 
@@ -179,6 +180,39 @@ def with_list(unit: Unit, max_items: int = 12, item_chars: int = 160) -> Unit:
     shown = [display_text(unit.text)] + ["– " + _abridged(display_text(u.text), item_chars) for u in items]
     return Unit(unit.chunk, unit.line_start, items[-1].line_end, text[start : end + len(items[-1].text)], unit.kind,
                 " ".join(shown))
+
+
+def is_title(unit: Unit) -> bool:
+    """A heading, or a short line without final punctuation that names what follows ("Action 1 : Coach Jeunesse")."""
+    shown = display_text(unit.text)
+    return unit.kind == "heading" or (len(shown) <= 120 and not re.search(r"[.!?;:…]\W*$", shown) and unit.kind != "row")
+
+
+def with_body(unit: Unit, limit: int = 450) -> Unit:
+    """A title quoted with the sentences that follow it in its chunk, up to `limit` characters: a title alone names
+    a subject, the lines after it say something about it."""
+    if not is_title(unit):
+        return unit
+    text = unit.chunk.text
+    start = text.find(unit.text)
+    if start < 0:
+        return unit
+    end, last = start + len(unit.text), unit
+    for u in split_units(unit.chunk):
+        if u.line_start <= unit.line_end:
+            continue
+        if is_title(u):
+            break
+        position = text.find(u.text, end)
+        if position < 0 or position + len(u.text) - start > limit:
+            break
+        end, last = position + len(u.text), u
+    if last is unit:
+        return unit
+    title = display_text(unit.text)
+    title = title if re.search(r"[.!?;:…]$", title) else title + " :"
+    shown = f"{title} {display_text(text[start + len(unit.text) : end])}"
+    return Unit(unit.chunk, unit.line_start, last.line_end, text[start:end], last.kind, shown, unit.block)
 
 
 def _abridged(text: str, limit: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from assistant.chunking import chunk_document
 from assistant.parsing import parse_document
 from assistant.schema import Chunk
-from assistant.sentences import split_units, with_list
+from assistant.sentences import is_title, split_units, with_body, with_list
 
 
 def chunk(text: str, start: int = 10) -> Chunk:
@@ -55,3 +55,21 @@ def test_real_pas_de_calais_sentences_span_their_lines(corpus):
     assert len(units) == 1
     assert units[0].line_start <= 235 and units[0].line_end >= 241
     assert "la transition écologique et solidaire" in units[0].display
+
+
+def test_a_title_is_quoted_with_the_sentences_under_it():
+    c = chunk("Action 1 : Renforcement du coach Jeunesse\n\nAprès une expérimentation, 557 jeunes sont entrés.\n\n"
+              "Le dispositif offre une réponse globale.\n\nAction 2 : Un autre titre\n\nTexte de l'action 2.")
+    title = split_units(c)[0]
+    assert is_title(title)
+    unit = with_body(title, limit=200)
+    assert (unit.line_start, unit.line_end) == (10, 14)
+    assert unit.text in c.text
+    assert unit.display.startswith("Action 1: Renforcement du coach Jeunesse : Après une expérimentation")
+    assert "Action 2" not in unit.display  # the next title starts another subject
+
+
+def test_a_sentence_is_not_a_title():
+    c = chunk("Une phrase complète qui se termine par un point.\n\nUne autre phrase.")
+    unit = split_units(c)[0]
+    assert not is_title(unit) and with_body(unit) is unit
