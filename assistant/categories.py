@@ -196,7 +196,9 @@ ANSWER_TYPES = {
     ),
     "who": (
         # "Qui signe… ?", "à qui envoyer… ?", not the relative "les jeunes qui décrochent".
-        re.compile(r"^(?:a |par |pour |aupres de |avec )?qui\b|\b(?:a|par|aupres de) qui\b|\bqui (?:signe|negocie|porte|pilote|est)\b"),
+        # "Qui est compté / considéré… ?" asks which publics, not which body.
+        re.compile(r"(?:^(?:a |par |pour |aupres de |avec )?qui\b|\b(?:a|par|aupres de) qui\b|\bqui (?:signe|negocie|porte|pilote|est)\b)"
+                   r"(?! (?:est |sont |peut |doit )?(?:t on |on )?(?:considere|compt|beneficie|eligible|concerne|vise))"),
         # Roles, services, e-mail addresses and "Prénom NOM" names.
         re.compile(r"(?i:\bpr[ée]fe[ct]|\bpr[ée]sident|commissaire|d[ée]l[ée]gu[ée]|directeur|directrice|ministre|"
                    r"secr[ée]taire|\bsignataire)|\b(?:DGCS|DIPLP|DREETS)\b|@|\b[A-Z][a-zé-]+ [A-Z]{3,}\b"),

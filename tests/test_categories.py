@@ -153,3 +153,8 @@ def test_answer_types(question, expected):
 def test_once_counts_as_a_figure():
     figures = ANSWER_TYPES["number"][1]
     assert figures.search("une personne sera comptabilisée une seule fois")
+
+
+def test_asking_who_is_counted_is_not_asking_for_a_body():
+    assert answer_type("Qui est considéré comme « adolescent » pour l'indicateur ?") is None
+    assert answer_type("qui compte-t-on dans l'indicateur CCAPEX ?") is None
