@@ -51,6 +51,8 @@ class AnswerConfig:
     specific_idf: float = 3.5
 
 
+_YEAR = re.compile(r"(?<![\d,.])(?:19|20)\d\d(?![\d,]| ?€| ?%)")
+
 # "X, c'est quoi ?", "que veut dire X ?": answered by the sentence where the corpus defines the acronym.
 DEFINITION_QUESTION = re.compile(r"\best quoi\b|veut dire|signifi|\best[- ]ce que\b|definition|que designe|\bkesako\b")
 
@@ -284,12 +286,13 @@ class Answerer:
         return abstain, signals
 
     def figure_coverage(self, weights: dict[str, float], hits: list[Hit]) -> float:
-        """Best share of the question's idf mass found in one sentence that contains a figure."""
+        """Best share of the question's idf mass found in one sentence that contains a figure (a year alone is not
+        one: "initié en 2023" does not say how much)."""
         total = sum(weights.values()) or 1.0
         best = 0.0
         for hit in hits[: self.config.candidate_hits]:
             for unit in split_units(hit.chunk):
-                if ANSWER_TYPES["number"][1].search(unit.text):
+                if ANSWER_TYPES["number"][1].search(_YEAR.sub(" ", unit.text)):
                     best = max(best, weighted_overlap(weights, set(analyse(unit.text))) / total)
         return best
 

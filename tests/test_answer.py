@@ -188,3 +188,14 @@ def test_pas_de_calais_answers_are_whole_sentences(assistant, corpus):
     assert_grounded(result, corpus)
     assert "trois champs : la prévention de la pauvreté" in result["answer"].replace("champs:", "champs :")
     assert "transition écologique et solidaire" in result["answer"]
+
+
+def test_a_year_is_not_the_figure_an_amount_question_asks_for(assistant):
+    # The corpus names the programme and the year it started ("initié en 2023"), never its budget.
+    result = assistant.ask("Quel budget national pour le programme « Mieux manger pour tous » ?")
+    assert result["abstained"] is True
+
+
+def test_amount_questions_the_corpus_answers_are_answered(assistant):
+    result = assistant.ask("Combien l'État verse-t-il au Pas-de-Calais en 2024 au titre du contrat local ?")
+    assert result["abstained"] is False
