@@ -21,11 +21,14 @@ class IndicatorLookup:
         referentiel = referentiel or load_referentiel()
         self.indicators = [i for i in referentiel.indicators() if i.in_guide]
         self.calendar = list(referentiel.reporting)
-        self._terms = [set(analyse(self._profile(i))) for i in self.indicators]
+        self._terms = [set(analyse(self._profile(i, referentiel))) for i in self.indicators]
 
     @staticmethod
-    def _profile(indicator: Indicator) -> str:
+    def _profile(indicator: Indicator, referentiel: Referentiel) -> str:
+        """What an indicator question may name: the indicator's words, and the titles of the sections it measures
+        (the alimentation indicator counts pupils' meals, its section says "alimentation")."""
         texts = [indicator.text, *(d.text for d in indicator.definition)]
+        texts += [referentiel.section(s).title for s in indicator.section_ids]
         if indicator.guide_wording:
             texts.append(indicator.guide_wording.text)
         return " ".join(texts)

@@ -97,6 +97,23 @@ class BM25:
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
 
 
+# The Snowball stemmer leaves related French forms apart (alimentaire / alimentation, décrochent / décrochage): a
+# stem sharing its first RELATED_PREFIX letters with a passage stem counts for RELATED_WEIGHT of its weight.
+RELATED_PREFIX = 6
+RELATED_WEIGHT = 0.7
+
+
 def weighted_overlap(weights: dict[str, float], terms: set[str]) -> float:
-    """The weight of the query stems present in `terms` (the idf mass a passage shares with a question)."""
-    return sum(w for t, w in weights.items() if t in terms)
+    """The weight of the query stems present in `terms` (the idf mass a passage shares with a question), related
+    forms (same first RELATED_PREFIX letters) counting for RELATED_WEIGHT."""
+    prefixes = None
+    total = 0.0
+    for term, weight in weights.items():
+        if term in terms:
+            total += weight
+        elif len(term) >= RELATED_PREFIX and not term.isdigit():
+            if prefixes is None:
+                prefixes = {t[:RELATED_PREFIX] for t in terms if len(t) >= RELATED_PREFIX}
+            if term[:RELATED_PREFIX] in prefixes:
+                total += RELATED_WEIGHT * weight
+    return total

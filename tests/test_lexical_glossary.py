@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.glossary import expand_query, extract_glossary
-from assistant.lexical import BM25, analyse
+from assistant.lexical import BM25, RELATED_WEIGHT, analyse, weighted_overlap
 
 
 def test_accents_elisions_and_thousands_are_normalised():
@@ -62,3 +62,13 @@ def test_query_expansion_both_ways(glossary):
     assert "prévention des expulsions" in expand_query("indicateur CCAPEX", glossary)
     assert "(FSL)" in expand_query("fonds de solidarité pour le logement", glossary)
     assert expand_query("rien à développer ici", glossary) == "rien à développer ici"
+
+
+def test_related_french_forms_count_for_part_of_their_weight():
+    weights = {t: 1.0 for t in analyse("décrochage alimentaire")}
+    exact = weighted_overlap(weights, set(analyse("décrochage alimentaire")))
+    related = weighted_overlap(weights, set(analyse("ils décrochent, alimentation")))
+    unrelated = weighted_overlap(weights, set(analyse("logement emploi")))
+    assert exact == 2.0
+    assert related == pytest.approx(2 * RELATED_WEIGHT)
+    assert unrelated == 0.0
