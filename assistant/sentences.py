@@ -162,7 +162,8 @@ def with_list(unit: Unit, max_items: int = 12, item_chars: int = 160) -> Unit:
         return unit
     lines = unit.chunk.text.split("\n")
     items: list[Unit] = []
-    for u in (u for u in split_units(unit.chunk) if u.line_start > unit.line_end):
+    # Short items ("Seniors ;") are items too.
+    for u in (u for u in split_units(unit.chunk, min_chars=2) if u.line_start > unit.line_end):
         if items and u.line_start <= items[-1].line_end:
             continue  # a further sentence of the same item
         if u.kind != "item":
@@ -204,7 +205,8 @@ def with_body(unit: Unit, limit: int = 450) -> Unit:
         if is_title(u):
             break
         position = text.find(u.text, end)
-        if position < 0 or position + len(u.text) - start > limit:
+        # Text between the two that is no unit (a short heading such as "Constats et enjeux") ends the body.
+        if position < 0 or position + len(u.text) - start > limit or text[end:position].strip(_TRIM + "\n"):
             break
         end, last = position + len(u.text), u
     if last is unit:

@@ -73,3 +73,17 @@ def test_a_sentence_is_not_a_title():
     c = chunk("Une phrase complète qui se termine par un point.\n\nUne autre phrase.")
     unit = split_units(c)[0]
     assert not is_title(unit) and with_body(unit) is unit
+
+
+def test_a_short_heading_between_paragraphs_ends_a_title_body():
+    # "Constats et enjeux" is too short to be a unit; it still starts another part of the fiche.
+    c = chunk("Action 1.2 Pack jeune\n\nConstats et enjeux\n\nLe Département ambitionne d'accompagner les jeunes.")
+    title = split_units(c)[0]
+    assert with_body(title) is title
+
+
+def test_short_list_items_are_kept():
+    c = chunk("Différents publics peuvent être identifiés :\n\n- Seniors ;\n- Gens du voyage ;\n- Primo-arrivants.")
+    unit = with_list(split_units(c)[0])
+    assert "Seniors" in unit.display and "Primo-arrivants" in unit.display
+    assert unit.line_end == 14
