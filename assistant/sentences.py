@@ -38,7 +38,7 @@ def display_text(text: str) -> str:
     """Readable text: markup removed, footnote calls dropped, whitespace collapsed."""
     text = re.sub(r"<sup>\s*\d+\s*</sup>", "", text)
     text = _MARKUP.sub(" ", text.replace("\t", " · "))
-    text = re.sub(r"\s+([,.;:)])", r"\1", " ".join(text.split()))
+    text = re.sub(r"\s+([,.)])", r"\1", " ".join(text.split()))  # French keeps its space before ":" and ";"
     return text.strip(" ·")
 
 

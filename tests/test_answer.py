@@ -140,31 +140,24 @@ def test_figures_written_in_words_count_as_figures(assistant):
 @pytest.mark.parametrize(
     "question",
     [
+        # Collectivities the corpus has no document on.
         "Quel est le montant du contrat local de la Métropole de Bordeaux ?",
         "Combien la Seine-Saint-Denis a-t-elle reçu de crédits pour son contrat local ?",
+        # A period the corpus never mentions: the 2024-2027 contracts are all it knows.
+        "Quelles seront les règles de cofinancement du futur contrat local 2028-2031 ?",
+        # A region the corpus names, but no passage about its commissaire: the BFC one must not be offered instead.
+        "Quel est le nom du commissaire à la lutte contre la pauvreté des Hauts-de-France ?",
+        # The corpus names the programme and the year it started ("initié en 2023"), never its budget.
+        "Quel budget national pour le programme « Mieux manger pour tous » ?",
     ],
 )
-def test_contracts_of_collectivities_absent_from_the_corpus_are_not_answered(assistant, question):
+def test_questions_the_corpus_does_not_answer_are_not_answered(assistant, question):
     result = assistant.ask(question)
     assert result["abstained"] is True and result["citations"] == []
 
 
 def test_the_pas_de_calais_contract_is_in_the_corpus(assistant):
     assert assistant.ask("Combien l'État verse-t-il au Pas-de-Calais en 2024 au titre du contrat local ?")["abstained"] is False
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        # A period the corpus never mentions: the 2024-2027 contracts are all it knows.
-        "Quelles seront les règles de cofinancement du futur contrat local 2028-2031 ?",
-        # A region the corpus names, but no passage about its commissaire: the BFC one must not be offered instead.
-        "Quel est le nom du commissaire à la lutte contre la pauvreté des Hauts-de-France ?",
-    ],
-)
-def test_questions_about_another_period_or_place_are_not_answered(assistant, question):
-    result = assistant.ask(question)
-    assert result["abstained"] is True and result["citations"] == []
 
 
 def test_the_bfc_commissaire_is_found_when_asked_about_bfc(assistant, corpus):
@@ -186,16 +179,5 @@ def test_a_sentence_announcing_a_list_is_answered_with_its_items(assistant, corp
 def test_pas_de_calais_answers_are_whole_sentences(assistant, corpus):
     result = assistant.ask("Quels champs couvre le contrat local des solidarités du Pas-de-Calais ?")
     assert_grounded(result, corpus)
-    assert "trois champs : la prévention de la pauvreté" in result["answer"].replace("champs:", "champs :")
+    assert "trois champs : la prévention de la pauvreté" in result["answer"]
     assert "transition écologique et solidaire" in result["answer"]
-
-
-def test_a_year_is_not_the_figure_an_amount_question_asks_for(assistant):
-    # The corpus names the programme and the year it started ("initié en 2023"), never its budget.
-    result = assistant.ask("Quel budget national pour le programme « Mieux manger pour tous » ?")
-    assert result["abstained"] is True
-
-
-def test_amount_questions_the_corpus_answers_are_answered(assistant):
-    result = assistant.ask("Combien l'État verse-t-il au Pas-de-Calais en 2024 au titre du contrat local ?")
-    assert result["abstained"] is False

@@ -37,7 +37,7 @@ def test_a_sentence_announcing_a_list_carries_its_items():
     unit = with_list(intro)
     assert (unit.line_start, unit.line_end) == (10, 15)
     assert unit.text in c.text  # verbatim slice of the chunk
-    assert "La pluriannualité: quatre ans de visibilité" in unit.display
+    assert "La pluriannualité : quatre ans de visibilité" in unit.display
     assert "sous-point" not in unit.display and "Paragraphe suivant" not in unit.display
     assert unit.display.count("– ") == 3
 
@@ -65,7 +65,7 @@ def test_a_title_is_quoted_with_the_sentences_under_it():
     unit = with_body(title, limit=200)
     assert (unit.line_start, unit.line_end) == (10, 14)
     assert unit.text in c.text
-    assert unit.display.startswith("Action 1: Renforcement du coach Jeunesse : Après une expérimentation")
+    assert unit.display.startswith("Action 1 : Renforcement du coach Jeunesse : Après une expérimentation")
     assert "Action 2" not in unit.display  # the next title starts another subject
 
 
