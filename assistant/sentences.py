@@ -178,9 +178,11 @@ def with_list(unit: Unit, max_items: int = 12, item_chars: int = 160) -> Unit:
     end = text.find(items[-1].text, start) if items and start >= 0 else -1
     if end < 0:
         return unit
-    shown = [display_text(unit.text)] + ["– " + _abridged(display_text(u.text), item_chars) for u in items]
+    # One item a line (the chat page and the terminal keep line breaks).
+    shown = display_text(unit.text) + "\n– " + " ;\n– ".join(_abridged(display_text(u.text), item_chars) for u in items)
+    shown += "" if shown.endswith("…") else "."
     return Unit(unit.chunk, unit.line_start, items[-1].line_end, text[start : end + len(items[-1].text)], unit.kind,
-                " ".join(shown))
+                shown)
 
 
 def is_title(unit: Unit) -> bool:
@@ -218,8 +220,8 @@ def with_body(unit: Unit, limit: int = 450) -> Unit:
 
 
 def _abridged(text: str, limit: int) -> str:
+    """An item cut at a word boundary within `limit` characters, without its final punctuation."""
     text = text.rstrip(" ;,.")
     if len(text) <= limit:
-        return text + " ;"
-    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:")
-    return cut + "… ;"
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"

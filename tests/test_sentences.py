@@ -39,7 +39,8 @@ def test_a_sentence_announcing_a_list_carries_its_items():
     assert unit.text in c.text  # verbatim slice of the chunk
     assert "La pluriannualité : quatre ans de visibilité" in unit.display
     assert "sous-point" not in unit.display and "Paragraphe suivant" not in unit.display
-    assert unit.display.count("– ") == 3
+    assert unit.display.count("\n– ") == 3  # one item a line
+    assert unit.display.endswith("La responsabilisation des acteurs.")
 
 
 def test_a_sentence_without_colon_is_left_alone():
