@@ -135,6 +135,12 @@ _OUT_OF_SCOPE: tuple[tuple[str, re.Pattern, bool], ...] = (
     ("événementiel grand public",
      re.compile(r"\b(festivals?|feux d artifice|illuminations?|salons? (internationa\w*|professionne\w*)|jumelages?|concerts?"
                 r"|fetes? (de la ville|de quartier|municipales?))\b"), False),
+    # The collectivity's own running costs and the general budget of a public service: not an anti-poverty action.
+    ("moyens de fonctionnement des services",
+     re.compile(r"\bvehicules? de (service|fonction)\b|\bparc automobile\b|\b(fournitures|mobilier) de bureau\b"
+                r"|\bmateriel informatique (des|de nos) (services|agents)\b"), False),
+    ("financement général d'un service public",
+     re.compile(r"\bsubventions? d equilibre\b|\bbudgets? annexes?\b|\bdelegation de service public\b"), False),
     ("tourisme et promotion du territoire",
      re.compile(r"\btouristi\w*|\btourisme\b|promotion (de la metropole|du territoire|de l image|internationale)"
                 r"|attractivite (du territoire|de la metropole|economique|touristique)|marketing territorial"), False),
@@ -214,7 +220,10 @@ class EligibilityEngine:
 
     def rank_sections(self, description: str) -> tuple[list[tuple[int, float]], list[Hit]]:
         cfg = self.config
-        hits = self.retriever.search(description, k=cfg.hits)
+        # Only passages inside a référentiel section count: a local contract's fiches (many about the RSA) would
+        # otherwise crowd them out of the first hits.
+        hits = [h for h in self.retriever.search(description, k=self.retriever.config.candidates)
+                if self._section_of(h) is not None][: cfg.hits]
         fused: dict[int, float] = {}
         rank = 0
         seen = set()

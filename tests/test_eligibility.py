@@ -146,6 +146,10 @@ def test_pmi_exclusion_is_for_metropoles_only():
         ("Subvention au club professionnel de football pour sa saison", "sport professionnel"),
         ("Campagne de promotion touristique de la métropole à l'étranger", "tourisme et promotion du territoire"),
         ("Organisation d'un festival de musique en centre-ville", "événementiel grand public"),
+        ("Achat de véhicules de service pour les agents de la direction des routes", "moyens de fonctionnement des services"),
+        ("Subvention d'équilibre au budget annexe des transports en commun", "financement général d'un service public"),
+        # vehicles for a solidarity garage are an investment the référentiel allows
+        ("Achat de véhicules pour un garage solidaire qui loue à tarif social", None),
         # a building as the place of an action, or an investment the référentiels allow, is not public works
         ("Installation d'une permanence d'accès aux droits dans la mairie annexe", None),
         ("Création d'un accueil de jour dans un ancien bâtiment municipal", None),
