@@ -106,7 +106,8 @@ _OBJECT = (
 )
 _BENEFIT = (
     r"(rsa|aah|apl|prime d activite|minima sociaux|allocations? familiales|allocations? (aux )?adultes? handicapes?|aspa"
-    r"|allocation de solidarite)\b"
+    r"|allocation de solidarite|allocation personnalisee d autonomie|apa|prestation de compensation( du handicap)?|pch"
+    r"|allocations? logement)\b"
 )
 # The publics the référentiels target: an event or a leisure offer for them may belong to axis 1 (l. 343-345).
 _SOCIAL_PUBLIC = re.compile(

@@ -143,6 +143,7 @@ def test_pmi_exclusion_is_for_metropoles_only():
         ("Création d'une piste cyclable le long du canal", "travaux, bâtiments ou équipements publics"),
         ("Exonération de cotisation foncière des entreprises en zone franche urbaine", "fiscalité"),
         ("Complément mensuel de 50 € ajouté au RSA de tous les allocataires", "complément d'une prestation nationale"),
+        ("Augmentation de 10 % de l'allocation personnalisée d'autonomie", "complément d'une prestation nationale"),
         ("Subvention au club professionnel de football pour sa saison", "sport professionnel"),
         ("Campagne de promotion touristique de la métropole à l'étranger", "tourisme et promotion du territoire"),
         ("Organisation d'un festival de musique en centre-ville", "événementiel grand public"),
