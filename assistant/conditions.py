@@ -201,10 +201,11 @@ FRAMEWORK_RULES: tuple[FrameworkRule, ...] = (
         triggers=(
             (r"\b(aides?|secours|allocations?|primes?|soutiens?|dotations?) financi\w*", r"energ\w*|electricite|\bgaz\b|chauffage|fioul|\bfsl\b"),
             (r"\bimpayes?\b.{0,40}\b(energie|energetiques?|electricite|gaz|chauffage|fioul)\b",
-             r"\b(aides?|secours|financ\w*|prise en charge|prendre en charge|payer|apur\w*|rembours\w*|verse\w*|allocations?)\b"),
+             r"\b(aides?|secours|financ\w*|subvention\w*|prise en charge|prendre en charge|payer|apur\w*|rembours\w*|verse\w*"
+             r"|allocations?)\b"),
             (r"\bfactures?\b.{0,25}\b(energie|electricite|gaz|chauffage|fioul)\b",
              r"\b(aides?|payer|prise en charge|prendre en charge|financ\w*|rembours\w*|secours)\b"),
-            (r"\b(abond\w*|dotations?|contribu\w*|complement\w*|augment\w*)\b.{0,30}\b(fsl|fonds de solidarite (pour le |du )?logement)\b",),
+            (r"\b(abond\w*|dotations?|contribu\w*|complement\w*|augment\w*|subvention\w*)\b.{0,30}\b(fsl|fonds de solidarite (pour le |du )?logement)\b",),
         ),
         unless=(r"\bfsatme\b|fonds sociaux? d aide aux travaux",),
         axes=(4,),

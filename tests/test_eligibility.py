@@ -48,6 +48,7 @@ def collapsed(text: str) -> str:
         ("fsl_energie_20", "condition", "Aides financières ponctuelles pour régler les factures de chauffage des ménages précaires"),
         ("fsl_energie_20", "condition", "Expérimentation d'une aide versée dès le premier impayé d'électricité"),
         ("fsl_energie_20", "condition", "Abondement du FSL énergie par la métropole"),
+        ("fsl_energie_20", "condition", "Subventionner le FSL pour les impayés d'énergie"),
         # l. 1180: eco-mobility investment ≤ 20 % of axis 4
         ("eco_mobilite_investissement_20", "condition", "Acquisition de vélos cargo pour un service de location à tarif social"),
         ("eco_mobilite_investissement_20", "condition", "Garage solidaire : achat du local et des équipements de réparation"),
