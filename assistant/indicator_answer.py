@@ -13,22 +13,27 @@ from .referentiel import Indicator, Referentiel, load_referentiel
 from .sentences import Unit, unit_for_quote
 
 
+_FRAMING = frozenset(analyse("indicateur indicateurs national nationaux axe"))
+
+
 class IndicatorLookup:
-    def __init__(self, chunks, bm25: BM25, referentiel: Referentiel | None = None, min_share: float = 0.35):
+    def __init__(self, chunks, bm25: BM25, referentiel: Referentiel | None = None, min_share: float = 0.35,
+                 body_weight: float = 0.5):
         self.chunks = chunks
+        self.body_weight = body_weight  # weight of the words found only in how the indicator is counted
         self.bm25 = bm25  # the corpus index: its idf weighs the question's words
         self.min_share = min_share  # share of the question's idf mass the indicator's texts must contain
         referentiel = referentiel or load_referentiel()
         self.indicators = [i for i in referentiel.indicators() if i.in_guide]
         self.calendar = list(referentiel.reporting)
-        self._terms = [set(analyse(self._profile(i, referentiel))) for i in self.indicators]
+        # What the indicator is about (its wordings, the titles of the sections it measures) names it; how it is
+        # counted (the Annexe 6 paragraphs) only helps: "compter" or "bénéficiaires" fit every indicator.
+        self._topic = [set(analyse(self._topic_text(i, referentiel))) for i in self.indicators]
+        self._terms = [set(analyse(" ".join(d.text for d in i.definition))) | t for i, t in zip(self.indicators, self._topic)]
 
     @staticmethod
-    def _profile(indicator: Indicator, referentiel: Referentiel) -> str:
-        """What an indicator question may name: the indicator's words, and the titles of the sections it measures
-        (the alimentation indicator counts pupils' meals, its section says "alimentation")."""
-        texts = [indicator.text, *(d.text for d in indicator.definition)]
-        texts += [referentiel.section(s).title for s in indicator.section_ids]
+    def _topic_text(indicator: Indicator, referentiel: Referentiel) -> str:
+        texts = [indicator.text, *(referentiel.section(s).title for s in indicator.section_ids)]
         if indicator.guide_wording:
             texts.append(indicator.guide_wording.text)
         return " ".join(texts)
@@ -37,11 +42,21 @@ class IndicatorLookup:
         return self.bm25.query_weights(text)
 
     def best(self, question: str) -> Indicator | None:
+        """The indicator the question is about: the one whose topic it names best (framing words such as
+        "indicateur" or "national" left out, since every indicator has them), provided that indicator's texts hold
+        `min_share` of the question's words."""
         weights = self._weights(question)
         total = sum(weights.values()) or 1.0
-        scored = [(weighted_overlap(weights, terms) / total, i) for i, terms in enumerate(self._terms)]
-        share, index = max(scored, default=(0.0, None))
-        return self.indicators[index] if index is not None and share >= self.min_share else None
+        topical = {t: w for t, w in weights.items() if t not in _FRAMING}
+        scored = [
+            (weighted_overlap(topical, topic) + self.body_weight * weighted_overlap(topical, terms - topic), i)
+            for i, (topic, terms) in enumerate(zip(self._topic, self._terms))
+        ]
+        score, index = max(scored, default=(0.0, None))
+        if index is None or score <= 0:
+            return None
+        share = weighted_overlap(weights, self._terms[index] | _FRAMING) / total
+        return self.indicators[index] if share >= self.min_share else None
 
     def calendar_units(self, question: str) -> list[tuple[Unit, float]]:
         """The step of the reporting calendar (T0, yearly reporting, mid-term report…) closest to the question."""

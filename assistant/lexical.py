@@ -98,8 +98,9 @@ class BM25:
 
 
 # The Snowball stemmer leaves related French forms apart (alimentaire / alimentation, décrochent / décrochage): a
-# stem sharing its first RELATED_PREFIX letters with a passage stem counts for RELATED_WEIGHT of its weight.
-RELATED_PREFIX = 6
+# stem sharing its first RELATED_PREFIX letters with a passage stem counts for RELATED_WEIGHT of its weight (seven
+# letters: six would take mobilisation for mobilité).
+RELATED_PREFIX = 7
 RELATED_WEIGHT = 0.7
 
 
