@@ -181,3 +181,18 @@ def test_pas_de_calais_answers_are_whole_sentences(assistant, corpus):
     assert_grounded(result, corpus)
     assert "trois champs : la prévention de la pauvreté" in result["answer"]
     assert "transition écologique et solidaire" in result["answer"]
+
+
+@pytest.mark.parametrize(
+    ("question", "lines"),
+    [
+        # "tarif très social" in the mobility indicator's guide must not win over the canteen indicator (l. 1625-1631)
+        ("Quel indicateur pour la tarification sociale des cantines ?", range(1625, 1632)),
+        # "indicateur national" fits every indicator: the access-to-rights outreach one is named by "aller vers"
+        ("Quel est l'indicateur national de l'axe accès aux droits pour l'aller vers ?", range(1539, 1550)),
+    ],
+)
+def test_indicator_questions_quote_the_indicator_they_name(assistant, corpus, question, lines):
+    result = assistant.ask(question)
+    assert_grounded(result, corpus)
+    assert result["citations"][0]["line_start"] in lines
