@@ -51,6 +51,8 @@ class AnswerConfig:
     specific_idf: float = 3.5
 
 
+# Words that ask for a figure without saying what it is about.
+_ASKING_FOR_A_FIGURE = frozenset(analyse("combien pourcentage maximum maximal maximale minimum minimal minimale"))
 _YEAR = re.compile(r"(?<![\d,.])(?:19|20)\d\d(?![\d,]| ?€| ?%)")
 
 # "X, c'est quoi ?", "que veut dire X ?": answered by the sentence where the corpus defines the acronym.
@@ -288,12 +290,15 @@ class Answerer:
     def figure_coverage(self, weights: dict[str, float], hits: list[Hit]) -> float:
         """Best share of the question's idf mass found in one sentence that contains a figure (a year alone is not
         one: "initié en 2023" does not say how much)."""
+        weights = {t: w for t, w in weights.items() if t not in _ASKING_FOR_A_FIGURE}
         total = sum(weights.values()) or 1.0
         best = 0.0
         for hit in hits[: self.config.candidate_hits]:
+            # The sentence's headings say what its figure is about ("Éco-mobilité inclusive" over "20 % des crédits").
+            heading = set(analyse(" ".join(hit.chunk.section_path[-2:])))
             for unit in split_units(hit.chunk):
                 if ANSWER_TYPES["number"][1].search(_YEAR.sub(" ", unit.text)):
-                    best = max(best, weighted_overlap(weights, set(analyse(unit.text))) / total)
+                    best = max(best, weighted_overlap(weights, set(analyse(unit.text)) | heading) / total)
         return best
 
     # -- answer ------------------------------------------------------------------------------------------------

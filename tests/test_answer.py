@@ -196,3 +196,11 @@ def test_indicator_questions_quote_the_indicator_they_name(assistant, corpus, qu
     result = assistant.ask(question)
     assert_grounded(result, corpus)
     assert result["citations"][0]["line_start"] in lines
+
+
+def test_a_figure_is_about_what_its_headings_say(assistant, corpus):
+    # "20 % des crédits" sits under the "Éco-mobilité inclusive" heading, which the sentence itself never names.
+    result = assistant.ask("Quel pourcentage maximum des crédits de l'axe 4 pour l'investissement en éco-mobilité ?")
+    assert not result["abstained"]
+    assert_grounded(result, corpus)
+    assert "20 %" in result["answer"]
