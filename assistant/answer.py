@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .categories import ANSWER_TYPES, answer_type, classify, collectivite_in, is_follow_up, without_orders
+from .categories import ANSWER_TYPES, answer_type, classify, collectivite_in, in_corpus_words, is_follow_up, without_orders
 from .config import Settings
 from .corpus import load_corpus
 from .indicator_answer import IndicatorLookup
@@ -308,6 +308,8 @@ class Answerer:
         resolved = without_orders(question)
         if history and is_follow_up(resolved):
             resolved = f"{without_orders(history[-1].question)} {resolved}"
+        asked = resolved  # what the answer says it understood (a follow-up made whole)
+        resolved = in_corpus_words(resolved)  # what is matched against the corpus
         category = classify(resolved)
         hits = self.retriever.search(resolved, k=self.config.hits)
         hit_dicts = [h.to_dict() for h in hits]
@@ -316,14 +318,14 @@ class Answerer:
         abstain, signals = self.should_abstain(resolved, hits)
         # A question answered by the référentiel or the glossary (with their citations) is covered by the corpus.
         if abstain and not (definition or (verdict_block and verdict_block.get("units"))):
-            return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, resolved,
+            return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, asked,
                           {"signals": signals})
         units = self.select_units(resolved, hits)
         absent = self.absent_places(resolved, units)
         if absent:
             signals["absent_names"] = absent
             if not (definition or (verdict_block and verdict_block.get("units"))):
-                return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, resolved,
+                return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, asked,
                               {"signals": signals})
         citations, parts = [], []
         structured = verdict_block.get("units", []) if verdict_block else []
@@ -343,7 +345,7 @@ class Answerer:
             citations.append(make_citation(number, unit, self.documents[unit.chunk.doc_id], score))
             parts.append(f"{_sentence(unit.display)} [{number}]")
         if not citations:
-            return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, resolved,
+            return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, asked,
                           {"signals": signals})
         verdict = verdict_block["verdict"] if verdict_block else None
         lead = ""
@@ -351,7 +353,7 @@ class Answerer:
             lead = verdict_block.get("summary") or f"{VERDICT_LABELS[verdict]}."
             lead += "\n\n"
         text = lead + " ".join(parts)
-        return Answer(question, category, text, verdict, False, citations, hit_dicts, resolved, {"signals": signals})
+        return Answer(question, category, text, verdict, False, citations, hit_dicts, asked, {"signals": signals})
 
     def _abstention_text(self, hits: list[Hit]) -> str:
         nearest = []

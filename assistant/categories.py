@@ -157,6 +157,20 @@ def without_orders(text: str) -> str:
     return " ".join(kept).strip() or text
 
 
+# Spoken ways of asking that the corpus words otherwise: "combien de temps dure…" is asked of a "durée".
+_IDIOMS = (
+    (re.compile(r"\b(?:pendant |pour )?combien de temps\b", re.IGNORECASE), "quelle durée"),
+    (re.compile(r"\b(?:dure|durent|durera|dureront)\b", re.IGNORECASE), "a pour durée"),
+)
+
+
+def in_corpus_words(question: str) -> str:
+    """The question with spoken idioms put the way the corpus words them (for matching, never shown)."""
+    for pattern, replacement in _IDIOMS:
+        question = pattern.sub(replacement, question)
+    return question
+
+
 def classify(question: str) -> str:
     text = _folded(without_orders(question))
     if _INDICATOR_NAMED.search(text):

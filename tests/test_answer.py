@@ -204,3 +204,10 @@ def test_a_figure_is_about_what_its_headings_say(assistant, corpus):
     assert not result["abstained"]
     assert_grounded(result, corpus)
     assert "20 %" in result["answer"]
+
+
+def test_how_long_is_asked_of_a_duration(assistant, corpus):
+    result = assistant.ask("Combien de temps dure le contrat local ?")
+    assert_grounded(result, corpus)
+    assert "4 ans" in result["answer"] or "quatre ans" in result["answer"]
+    assert "resolved_question" not in result  # the rewording is for matching only

@@ -158,3 +158,10 @@ def test_once_counts_as_a_figure():
 def test_asking_who_is_counted_is_not_asking_for_a_body():
     assert answer_type("Qui est considéré comme « adolescent » pour l'indicateur ?") is None
     assert answer_type("qui compte-t-on dans l'indicateur CCAPEX ?") is None
+
+
+def test_spoken_idioms_are_matched_the_way_the_corpus_words_them():
+    from assistant.categories import in_corpus_words
+
+    assert "durée" in in_corpus_words("Combien de temps dure le contrat local ?")
+    assert in_corpus_words("Quelle est la durée du contrat ?") == "Quelle est la durée du contrat ?"
