@@ -39,7 +39,7 @@ class AnswerConfig:
     relative_floor: float = 0.8  # a sentence is quoted if it scores at least this share of the best one
     other_passage_floor: float = 0.9  # the same, for a sentence from another passage than the best one
     rank_decay: float = 0.35  # weight of the hit rank in a sentence's score
-    context_chars: int = 450  # a quoted sentence is extended with its neighbours on the same lines up to this
+    context_chars: int = 450  # a quoted sentence is extended with its neighbours in its paragraph up to this
     answer_type_boost: float = 1.5  # "combien ?" prefers sentences with figures, "quand ?" with dates
     heading_penalty: float = 0.5  # a heading names a subject, it rarely answers
     length_penalty: float = 0.15  # long sentences match more words by chance
@@ -316,17 +316,21 @@ class Answerer:
         verdict_block = verdict_fn(resolved, collectivite_in(resolved), hits) if (verdict_fn and category == "eligibility") else None
         definition = self.definition_units(resolved)
         abstain, signals = self.should_abstain(resolved, hits)
-        # A question answered by the référentiel or the glossary (with their citations) is covered by the corpus.
-        if abstain and not (definition or (verdict_block and verdict_block.get("units"))):
+
+        def abstention() -> Answer:
             return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, asked,
                           {"signals": signals})
+
+        # A question answered by the référentiel or the glossary (with their citations) is covered by the corpus.
+        structured_answer = bool(definition or (verdict_block and verdict_block.get("units")))
+        if abstain and not structured_answer:
+            return abstention()
         units = self.select_units(resolved, hits)
         absent = self.absent_places(resolved, units)
         if absent:
             signals["absent_names"] = absent
-            if not (definition or (verdict_block and verdict_block.get("units"))):
-                return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, asked,
-                              {"signals": signals})
+            if not structured_answer:
+                return abstention()
         citations, parts = [], []
         structured = verdict_block.get("units", []) if verdict_block else []
         if category == "indicator" and self.indicators is not None:
@@ -345,8 +349,7 @@ class Answerer:
             citations.append(make_citation(number, unit, self.documents[unit.chunk.doc_id], score))
             parts.append(f"{_sentence(unit.display)} [{number}]")
         if not citations:
-            return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, asked,
-                          {"signals": signals})
+            return abstention()
         verdict = verdict_block["verdict"] if verdict_block else None
         lead = ""
         if verdict:
