@@ -223,14 +223,14 @@ class EligibilityEngine:
         cfg = self.config
         # Only passages inside a référentiel section count: a local contract's fiches (many about the RSA) would
         # otherwise crowd them out of the first hits.
-        hits = [h for h in self.retriever.search(description, k=self.retriever.config.candidates)
-                if self._section_of(h) is not None][: cfg.hits]
+        located = [(h, i) for h in self.retriever.search(description, k=self.retriever.config.candidates)
+                   if (i := self._section_of(h)) is not None][: cfg.hits]
+        hits = [h for h, _ in located]
         fused: dict[int, float] = {}
         rank = 0
         seen = set()
-        for hit in hits:
-            index = self._section_of(hit)
-            if index is None or index in seen:
+        for _hit, index in located:
+            if index in seen:
                 continue
             seen.add(index)
             rank += 1
