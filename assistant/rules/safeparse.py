@@ -177,9 +177,12 @@ def _depth_bound(text: str) -> int:
 def _check_depth(text: str) -> None:
     if _depth_bound(text) <= MAX_DEPTH:
         return
-    depth = 0  # exact depth from libyaml's events: its parser is iterative, only the composer recurses
+    # Exact depth from the pure-Python parser's events: it is iterative and has no nesting limit of its
+    # own, whereas some libyaml builds stop at 1,000 levels with their own message, which would make
+    # ours depend on the machine. Only files whose cheap bound is over the limit pay for it.
+    depth = 0
     try:
-        for event in yaml.parse(text, Loader=_SafeLoader):
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
