@@ -47,7 +47,12 @@ def splits(datasets: Path) -> dict[str, list[tuple[str, str, str]]]:
         "dev": sorted(p for p in datasets.glob("dev_*.jsonl")),
         "test": sorted((datasets / "test").glob("*.jsonl")),
     }
-    return {split: [(p.name, i, t) for p in paths for i, t in texts_of(p)] for split, paths in found.items()}
+    out = {split: [(p.name, i, t) for p in paths for i, t in texts_of(p)] for split, paths in found.items()}
+    # The questions written for each passage (corpus/questions/) are indexed as entry points: training text too.
+    out["train"] += [(p.name, f"{r.get('passage_id')}#{n}", q) for p in sorted((ROOT / "corpus" / "questions").glob("*.jsonl"))
+                     for r in map(json.loads, filter(str.strip, p.read_text(encoding="utf-8-sig").splitlines()))
+                     for n, q in enumerate(r.get("questions") or []) if isinstance(q, str)]
+    return out
 
 
 def leaks(data: dict[str, list[tuple[str, str, str]]], threshold: float) -> list[str]:
@@ -83,6 +88,14 @@ def drop_train_items(datasets: Path, ids: set[tuple[str, str]]) -> int:
                 continue
             kept.append(line)
         path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    for path in sorted((ROOT / "corpus" / "questions").glob("*.jsonl")):
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+        for record in records:
+            questions = record.get("questions") or []
+            keep = [q for n, q in enumerate(questions) if (path.name, f"{record.get('passage_id')}#{n}") not in ids]
+            dropped += len(questions) - len(keep)
+            record["questions"] = keep
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     return dropped
 
 
@@ -91,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=0.9)
     parser.add_argument("--datasets", type=Path, default=ROOT / "eval" / "datasets")
     parser.add_argument("--drop-train", action="store_true",
-                        help="remove from the train files every train item of a leak (dev and test are never edited)")
+                        help="remove every train item (train split, passage questions) of a leak (dev and test are never edited)")
     args = parser.parse_args(argv)
     data = splits(args.datasets)
     print("  ".join(f"{split}: {len(items)}" for split, items in data.items()))
