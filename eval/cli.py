@@ -11,7 +11,18 @@ import click
 
 from assistant.errors import InvalidInput
 
-from .schemas import DATASETS
+from . import errors
+from .schemas import DATASET_NAMES
+
+
+class _EvalGroup(click.Group):
+    """The scorer's own input errors (eval/errors.py) become the CLI's: French message, exit 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except errors.InvalidInput as exc:
+            raise InvalidInput(exc.message) from None
 
 
 def _settings():
@@ -56,7 +67,7 @@ def _progress(label: str):
     return show
 
 
-@click.group("eval")
+@click.group("eval", cls=_EvalGroup)
 def eval_group():
     """Évaluation : exécuter un système sur un jeu de référence, le noter, comparer deux exécutions,
     produire le rapport HTML et vérifier les seuils de non-régression."""
@@ -64,7 +75,7 @@ def eval_group():
 
 @eval_group.command("run")
 @click.option("--dataset", default="dev_questions", show_default=True,
-              help=f"Jeu de référence : {', '.join(DATASETS)} (ou un chemin de fichier JSONL).")
+              help=f"Jeu de référence : {', '.join(DATASET_NAMES)} (ou un chemin de fichier JSONL).")
 @click.option("--system", "systems", multiple=True, type=click.Choice(["ours", "bm25", "dense", "naive"]),
               help="Système à évaluer (option répétable ; défaut : ours).")
 @click.option("--baselines", is_flag=True, help="Évaluer aussi les références : BM25 seul, dense seul, LangChain naïf.")
@@ -89,7 +100,7 @@ def run_cmd(dataset, systems, baselines, out, no_score):
 
 @eval_group.command("score")
 @click.argument("answers", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--dataset", required=True, help=f"Jeu de référence : {', '.join(DATASETS)} (ou un chemin de fichier JSONL).")
+@click.option("--dataset", required=True, help=f"Jeu de référence : {', '.join(DATASET_NAMES)} (ou un chemin de fichier JSONL).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Dossier des scores (défaut : celui du fichier de réponses).")
 @click.option("--system", default=None, help="Nom du système, affiché dans le rapport.")
 @click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False, path_type=Path), default=None,

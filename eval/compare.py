@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import InvalidInput
+from .errors import InvalidInput
 
 from .scoring import read_per_question, read_summary
 

@@ -25,7 +25,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from assistant.errors import InvalidInput
+from .errors import InvalidInput
 
 Category = Literal["eligibility", "indicator", "financial", "procedure", "other"]
 Verdict = Literal["eligible", "eligible_with_conditions", "excluded", "not_in_referential"]
@@ -195,28 +195,43 @@ DATASETS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     "dev_actions": (GoldAction, EligibilityRecord),
     "contract_cases": (ContractCase, RuleResultsRecord),
 }
+# Held-out splits: the same formats as the dev sets, written by a helper that saw neither code nor training data
+# (eval/datasets/test/README.md). Scored like dev, never used for tuning.
+SPLITS: dict[str, tuple[str, str]] = {  # name -> (file under eval/datasets, kind of the format)
+    "test_questions": ("test/test_questions.jsonl", "dev_questions"),
+    "test_actions": ("test/test_actions.jsonl", "dev_actions"),
+}
+DATASET_NAMES: tuple[str, ...] = (*DATASETS, *SPLITS)
 
 DATASETS_DIR = Path(__file__).resolve().parent / "datasets"
 
 
 def dataset_path(name: str) -> Path:
-    """eval/datasets/NAME.jsonl for a known dataset name; any other value is taken as a file path."""
+    """The gold file of a known dataset name; any other value is taken as a file path."""
+    if name in SPLITS:
+        return DATASETS_DIR / SPLITS[name][0]
     if name in DATASETS:
         return DATASETS_DIR / f"{name}.jsonl"
     return Path(name)
 
 
 def dataset_kind(name: str, path: Path | None = None) -> str:
-    """The dataset kind ("dev_questions", …) of a name or of a file named after one."""
+    """The dataset kind ("dev_questions", "dev_actions", "contract_cases") of a name or of a file named after one:
+    `test_questions.jsonl` or `my_questions.jsonl` are questions."""
+    if name in SPLITS:
+        return SPLITS[name][1]
     if name in DATASETS:
         return name
     stem = (path or Path(name)).stem
     for kind in DATASETS:
         if stem.startswith(kind):
             return kind
+    for suffix, kind in (("questions", "dev_questions"), ("actions", "dev_actions")):
+        if stem.endswith(suffix):
+            return kind
     raise InvalidInput(
-        f"Jeu de données inconnu : « {name} ». Jeux disponibles : {', '.join(DATASETS)} "
-        "(ou un fichier dont le nom commence par l'un d'eux)."
+        f"Jeu de données inconnu : « {name} ». Jeux disponibles : {', '.join(DATASET_NAMES)} "
+        "(ou un fichier dont le nom commence par l'un d'eux ou finit par questions ou actions)."
     )
 
 

@@ -17,8 +17,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from assistant.corpus import load_corpus
-from assistant.errors import InvalidInput
+import os
+
+import yaml
+from .errors import InvalidInput
 
 from . import metrics as m
 from .schemas import (
@@ -194,7 +196,22 @@ class CorpusText:
 
     @classmethod
     def load(cls, corpus_dir: Path) -> "CorpusText":
-        return cls({doc_id: doc.lines for doc_id, doc in load_corpus(Path(corpus_dir)).items()})
+        """The lines of every document of `corpus_dir/manifest.yaml`, read here (the scorer shares no code with the
+        system it scores): split on "\n" only, as citations count them."""
+        corpus_dir = Path(corpus_dir)
+        try:
+            manifest = yaml.safe_load((corpus_dir / "manifest.yaml").read_text(encoding="utf-8"))
+            entries = manifest["documents"] if isinstance(manifest, dict) else manifest
+            lines_by_doc = {}
+            for entry in entries:
+                text = (corpus_dir / entry["file"]).read_text(encoding="utf-8")
+                lines = text.split("\n")
+                if lines and lines[-1] == "":
+                    lines.pop()
+                lines_by_doc[entry["doc_id"]] = lines
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError) as exc:
+            raise InvalidInput(f"Corpus illisible dans {corpus_dir} : {exc}") from None
+        return cls(lines_by_doc)
 
     def span_text(self, doc_id: str, start: int, end: int) -> str | None:
         """Text of lines start..end, or None when the document or the lines do not exist."""
@@ -553,13 +570,16 @@ def read_summary(run_dir: Path) -> dict:
     return data
 
 
+def default_corpus_dir() -> Path:
+    """PACTE_CORPUS_DIR, else the project's corpus/ (beside eval/)."""
+    return Path(os.environ.get("PACTE_CORPUS_DIR") or Path(__file__).resolve().parent.parent / "corpus")
+
+
 def score_file(answers: Path, dataset: str, corpus_dir: Path | None = None, system: str | None = None) -> ScoreResult:
     """Load and validate a gold dataset (name or path) and an outputs file, then score them."""
-    from assistant.config import Settings
-
     from .schemas import load_gold, load_outputs
 
     kind, gold = load_gold(dataset)
     outputs = load_outputs(Path(answers), kind)
-    corpus = CorpusText.load(Path(corpus_dir) if corpus_dir else Settings.from_env().corpus_dir)
+    corpus = CorpusText.load(Path(corpus_dir) if corpus_dir else default_corpus_dir())
     return score_records(kind, gold, outputs, corpus, system)
