@@ -129,6 +129,15 @@ class Hit(_Open):
     score: float | None = Field(None, description="Score de pertinence.")
 
 
+class Suggestion(_Open):
+    doc_id: str = Field(..., description="Identifiant du document.")
+    doc_title: str | None = Field(None, description="Titre du document.")
+    section_path: list[str] = Field(default_factory=list, description="Chemin de la section.")
+    line_start: int = Field(..., description="Première ligne du passage.")
+    line_end: int = Field(..., description="Dernière ligne du passage.")
+    score: float | None = Field(None, description="Probabilité, selon le classement appris, que le passage réponde.")
+
+
 class AskResponse(_Open):
     """La réponse, composée de phrases du corpus suivies de leurs renvois [n]."""
 
@@ -145,6 +154,15 @@ class AskResponse(_Open):
     abstained: bool = Field(..., description="Vrai lorsque le corpus ne couvre pas la question.")
     citations: list[Citation] = Field(default_factory=list, description="Les passages cités, numérotés.")
     hits: list[Hit] = Field(default_factory=list, description="Les passages retrouvés, du plus pertinent au moins pertinent.")
+    confidence: float | None = Field(
+        None, ge=0, le=1,
+        description="Confiance de 0 à 1 : probabilité que le corpus réponde (réponse) ou qu'il ne réponde pas "
+        "(abstention), estimée par le modèle d'abstention.",
+    )
+    suggestions: list[Suggestion] = Field(
+        default_factory=list,
+        description="Abstention : au plus trois sections du corpus probablement liées à la question (souvent aucune).",
+    )
 
 
 class EligibilitySection(_Open):

@@ -7,19 +7,21 @@ An optional LLM (PACTE_LLM_URL) may rephrase from the same passages; its citatio
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
-from .categories import ANSWER_TYPES, answer_type, classify, collectivite_in, in_corpus_words, is_follow_up, without_orders
+from .categories import answer_type
 from .config import Settings
 from .corpus import load_corpus
 from .indicator_answer import IndicatorLookup
+from .learned.models import Models
+from .candidates import candidates
+from .evidence import evidence
+from .query import Query, Turn, make_query
 from .lexical import analyse, normalise, weighted_overlap
-from .retrieval import Retriever, without_document_name
+from .retrieval import Retriever
 from .schema import Document, Hit
-from .sentences import Unit, chunk_containing, display_text, split_units, with_body, with_list
-from .validation import clean_text
+from .sentences import Unit, chunk_containing, split_units, with_body, with_list
 
 VERDICT_LABELS = {
     "eligible": "Éligible",
@@ -36,59 +38,27 @@ class AnswerConfig:
     hits: int = 10  # ranked hits returned with the answer
     candidate_hits: int = 5  # hits whose sentences may be quoted
     max_citations: int = 2
-    relative_floor: float = 0.8  # a sentence is quoted if it scores at least this share of the best one
-    other_passage_floor: float = 0.9  # the same, for a sentence from another passage than the best one
-    rank_decay: float = 0.35  # weight of the hit rank in a sentence's score
+    # A further sentence (the best one always is) is quoted if its probability of answering is at least this share of
+    # the best one's and at least `absolute_floor`; from another passage than the best one's, at least `other_passage_floor` of it.
+    relative_floor: float = 0.8
+    absolute_floor: float = 0.2
+    other_passage_floor: float = 0.9
     context_chars: int = 450  # a quoted sentence is extended with its neighbours in its paragraph up to this
-    answer_type_boost: float = 1.5  # "combien ?" prefers sentences with figures, "quand ?" with dates
-    heading_penalty: float = 0.5  # a heading names a subject, it rarely answers
-    length_penalty: float = 0.15  # long sentences match more words by chance
-    # Abstention: the question must share enough specific vocabulary with the best passages.
-    min_coverage: float = 0.34
-    # A question asking for a figure needs a sentence with a figure sharing this much of its vocabulary.
-    min_figure_coverage: float = 0.28
-    # A name of the question is specific when one of its words is this rare (idf; ~3 % of passages or fewer).
-    specific_idf: float = 3.5
+    # Below this probability that the corpus answers (assistant.learned.abstention), the answer is an abstention.
+    # None: the model's own threshold, chosen on the train split.
+    answerable_threshold: float | None = None
+    # An abstention suggests at most `max_suggestions` sections, only passages the ranker gives at least this
+    # probability of answering (measured on dev: see bench/suggestions.py).
+    suggestion_floor: float = 0.3
+    max_suggestions: int = 3
 
 
-# Words that ask for a figure without saying what it is about.
-_ASKING_FOR_A_FIGURE = frozenset(analyse("combien pourcentage maximum maximal maximale minimum minimal minimale"))
-_YEAR = re.compile(r"(?<![\d,.])(?:19|20)\d\d(?![\d,]| ?€| ?%)")
+# One sentence: the sections it may relate to are given apart, as `suggestions`.
+ABSTENTION = "Le corpus ne le précise pas : aucun passage des documents indexés ne répond à cette question."
 
 # "X, c'est quoi ?", "que veut dire X ?": answered by the sentence where the corpus defines the acronym.
 DEFINITION_QUESTION = re.compile(r"\best quoi\b|veut dire|signifi|\best[- ]ce que\b|definition|que designe|\bkesako\b")
 
-
-# A question about the contract or credits of a named collectivity: the corpus holds the national instruction and
-# the local documents listed with a `territory` in corpus/manifest.yaml, nothing on other collectivities' contracts.
-_LOCAL_MATTER = re.compile(r"\bcontrat|\bcredit|\balloue|\brecu\b|\bverse|\benveloppe|\bmontant|\bcomite de pilotage|\bsignataire|\bpacte local")
-_COLLECTIVITY = re.compile(
-    r"\b(?:[Mm]étropole|[Dd]épartement|[Cc]onseil départemental|[Rr]égion|[Cc]ommunauté urbaine|[Cc]ommunauté d'agglomération)"
-    r"(?: européenne)?\s+(?:de la |de l['’]|des |du |de |d['’])?([A-ZÉÈÎ][\w'’-]*(?:[ -](?:de |du |d['’])?[A-ZÉ][\w'’-]*)*)"
-    r"|\b(?:la|le|les|l['’])\s*([A-ZÉ][\w'’]*(?:-[\w'’]+)+)"
-)
-
-
-def question_names(query: str) -> list[str]:
-    """Capitalised words past the start of a sentence, and words shaped like names anywhere (ERASMUS, Erasmus+,
-    MaPrimeRénov, Hauts-de-France)."""
-    names = []
-    for match in re.finditer(r"[\w’'+-]+", query):
-        word, before = match.group(0), query[: match.start()].rstrip()
-        if not word[:1].isupper() or not analyse(word):
-            continue
-        at_start = not before or before[-1] in ".?!:;"
-        shaped = (word.isupper() and len(word) > 1) or word.endswith("+") or any(c.isupper() for c in word[1:])
-        if at_start and not shaped:
-            continue
-        names.append(word)
-    return names
-
-
-@dataclass
-class Turn:
-    question: str
-    answer: str = ""
 
 
 @dataclass
@@ -135,12 +105,22 @@ def make_citation(number: int, unit: Unit, document: Document, score: float) -> 
 class Answerer:
     """Retrieval + sentence selection + abstention. Pure given a loaded Retriever."""
 
-    def __init__(self, retriever: Retriever, documents: dict[str, Document], config: AnswerConfig = AnswerConfig()):
+    def __init__(self, retriever: Retriever, documents: dict[str, Document], config: AnswerConfig = AnswerConfig(),
+                 models: Models | None = None):
         self.retriever = retriever
         self.documents = documents
         self.config = config
+        self.models = models
         self._idf = retriever.bm25.idf
         self.indicators = IndicatorLookup(retriever.chunks, retriever.bm25)
+
+    # -- query ----------------------------------------------------------------------------------------------------
+    def analyse(self, question: str, history: list[Turn] | None = None) -> Query:
+        query = make_query(question, history)
+        query.vector = self.retriever.query_vector(query.matched)
+        if self.models is not None:
+            query.intents = self.models.intent.probabilities(query.matched, query.vector)
+        return query
 
     # -- query terms ---------------------------------------------------------------------------------------
     def _weights(self, text: str) -> dict[str, float]:
@@ -154,36 +134,26 @@ class Answerer:
         return weighted_overlap(weights, set(analyse(text))) / total
 
     # -- sentence selection -----------------------------------------------------------------------------------
-    def select_units(self, query: str, hits: list[Hit]) -> list[tuple[Unit, float]]:
+    def select_units(self, query: Query, ranking) -> list[tuple[Unit, float]]:
+        """The units that answer, by the learned sentence ranker: the best one, and the next ones that score nearly
+        as well (from another passage, nearly as well as the best)."""
         cfg = self.config
-        weights = self._weights(without_document_name(query))
-        wanted = answer_type(query)
-        scored: list[tuple[Unit, float]] = []
-        for hit in hits[: cfg.candidate_hits]:
-            prior = 1.0 / (1.0 + cfg.rank_decay * (hit.rank - 1))
-            for unit in split_units(hit.chunk):
-                terms = set(analyse(unit.text))
-                overlap = weighted_overlap(weights, terms)
-                if overlap <= 0:
-                    continue
-                length_penalty = 1.0 + cfg.length_penalty * math.log1p(max(len(terms) - 12, 0))
-                heading_penalty = cfg.heading_penalty if unit.kind == "heading" else 1.0
-                type_boost = cfg.answer_type_boost if wanted and ANSWER_TYPES[wanted][1].search(unit.text) else 1.0
-                scored.append((unit, prior * heading_penalty * type_boost * overlap / length_penalty))
-        if not scored:
+        model = self.models.sentences if self.models is not None else None
+        found = candidates(ranking, self.retriever, self._weights(query.matched), query.answer_type, query.intents,
+                           model, cfg.candidate_hits)
+        if not found:
             return []
-        scored.sort(key=lambda item: -item[1])
-        best = scored[0][1]
+        best = found[0].score
         chosen: list[tuple[Unit, float]] = []
-        for unit, score in scored:
-            if score < cfg.relative_floor * best or len(chosen) >= cfg.max_citations:
+        for c in found:
+            # The best unit is always quoted: whether the corpus answers at all is the abstention model's decision.
+            if chosen and (len(chosen) >= cfg.max_citations or c.score < max(cfg.relative_floor * best, cfg.absolute_floor)):
                 break
-            # A second passage from another chunk must be nearly as good as the best one.
-            if chosen and unit.chunk.id != chosen[0][0].chunk.id and score < cfg.other_passage_floor * best:
+            if chosen and c.unit.chunk.id != chosen[0][0].chunk.id and c.score < cfg.other_passage_floor * best:
                 continue
-            if any(_overlaps(unit, other) for other, _ in chosen):
+            if any(_overlaps(c.unit, other) for other, _ in chosen):
                 continue
-            chosen.append((unit, score))
+            chosen.append((c.unit, c.score))
         chosen = [(with_body(with_list(self._with_neighbours(unit)), cfg.context_chars), score) for unit, score in chosen]
         # Reading order within the answer: by document position, so the quoted text flows.
         return sorted(chosen, key=lambda item: (item[0].chunk.doc_id != chosen[0][0].chunk.doc_id, item[0].line_start))
@@ -235,102 +205,38 @@ class Answerer:
                 return [((defining or candidates)[0], 1.0)]
         return []
 
-    # -- abstention -------------------------------------------------------------------------------------------
-    def unknown_names(self, query: str) -> list[str]:
-        """Names and acronyms of the question that the corpus never uses, and years it never mentions: the
-        question is about something else (another programme, another place, another period)."""
-        names = [word for word in question_names(query) if all(t not in self._idf for t in analyse(word))]
-        names += [year for year in re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", query) if year not in self._idf]
-        return names
-
-    def absent_places(self, query: str, units: list[tuple[Unit, float]]) -> list[str]:
-        """Proper names of the question (not acronyms, not the document it names) whose rare words the passages
-        chosen to answer never mention, in their text or section titles: they answer about another place or body.
-        Only rare words count (idf ≥ `specific_idf`): "France Travail" or "Pacte" are everywhere and prove nothing."""
-        kept = set(analyse(without_document_name(query)))
-        rare = {}
-        for word in question_names(query):
-            tokens = [t for t in analyse(word) if t in kept and self._idf.get(t, 0.0) >= self.config.specific_idf]
-            if tokens and not word.isupper():
-                rare[word] = tokens
-        if not rare or not units:
-            return []
-        seen = set()
-        for unit, _ in units:
-            seen.update(analyse(unit.chunk.text + " " + " ".join(unit.chunk.section_path)))
-        return [word for word, tokens in rare.items() if not any(t in seen for t in tokens)]
-
-    def other_collectivity(self, query: str) -> str | None:
-        """The collectivity named by a question about a local contract or its credits, when the corpus has no
-        document about it."""
-        if not _LOCAL_MATTER.search(normalise(query)):
-            return None
-        known = [normalise(d.territory) for d in self.documents.values() if d.territory]
-        for match in _COLLECTIVITY.finditer(query):
-            name = match.group(1) or match.group(2)
-            folded = normalise(name)
-            if not any(folded in k or k in folded for k in known):
-                return name
-        return None
-
-    def should_abstain(self, query: str, hits: list[Hit]) -> tuple[bool, dict]:
-        weights = self._weights(query)
-        top_text = "\n".join(h.chunk.embed_text() for h in hits[:3])
-        coverage = self.coverage(weights, top_text)
-        unknown = self.unknown_names(query)
-        elsewhere = self.other_collectivity(query)
-        signals = {"coverage": round(coverage, 3), "unknown_names": unknown, "other_collectivity": elsewhere}
-        abstain = coverage < self.config.min_coverage or bool(unknown) or bool(elsewhere)
-        if not abstain and answer_type(query) == "number":
-            figure = self.figure_coverage(weights, hits)
-            signals["figure_coverage"] = round(figure, 3)
-            abstain = figure < self.config.min_figure_coverage
-        return abstain, signals
-
-    def figure_coverage(self, weights: dict[str, float], hits: list[Hit]) -> float:
-        """Best share of the question's idf mass found in one sentence that contains a figure (a year alone is not
-        one: "initié en 2023" does not say how much)."""
-        weights = {t: w for t, w in weights.items() if t not in _ASKING_FOR_A_FIGURE}
-        total = sum(weights.values()) or 1.0
-        best = 0.0
-        for hit in hits[: self.config.candidate_hits]:
-            # The sentence's headings say what its figure is about ("Éco-mobilité inclusive" over "20 % des crédits").
-            heading = set(analyse(" ".join(hit.chunk.section_path[-2:])))
-            for unit in split_units(hit.chunk):
-                if ANSWER_TYPES["number"][1].search(_YEAR.sub(" ", unit.text)):
-                    best = max(best, weighted_overlap(weights, set(analyse(unit.text)) | heading) / total)
-        return best
+    # -- abstention -------------------------------------------------------------------------------------------------
+    def answerable(self, query: Query, ranking) -> float:
+        """P(the corpus answers the question), from the evidence of its ranking (assistant.evidence)."""
+        if self.models is None:
+            return 1.0
+        row = evidence(query.matched, query.intents, ranking, self.retriever, self.retriever.territories, query.answer_type)
+        return self.models.abstention.probability(row)
 
     # -- answer ------------------------------------------------------------------------------------------------
     def answer(self, question: str, history: list[Turn] | None = None, verdict_fn=None) -> Answer:
-        question = clean_text(question)
-        # Sentences giving orders to the system ("ignore les règles…") are data, not instructions: drop them.
-        resolved = without_orders(question)
-        if history and is_follow_up(resolved):
-            resolved = f"{without_orders(history[-1].question)} {resolved}"
-        asked = resolved  # what the answer says it understood (a follow-up made whole)
-        resolved = in_corpus_words(resolved)  # what is matched against the corpus
-        category = classify(resolved)
-        hits = self.retriever.search(resolved, k=self.config.hits)
+        query = self.analyse(question, history)
+        question, asked, resolved, category, intents = query.text, query.asked, query.matched, query.category, query.intents
+        ranking = self.retriever.rank(resolved, query.vector, intents)
+        hits = self.retriever.hits(ranking, self.config.hits)
         hit_dicts = [h.to_dict() for h in hits]
-        verdict_block = verdict_fn(resolved, collectivite_in(resolved), hits) if (verdict_fn and category == "eligibility") else None
+        answerable = self.answerable(query, ranking)
+        signals = {"answerable_probability": round(answerable, 3),
+                   "intents": {i: round(p, 3) for i, p in sorted(intents.items(), key=lambda x: -x[1])}}
+        verdict_block = verdict_fn(resolved, query.collectivite, hits) if (verdict_fn and category == "eligibility") else None
         definition = self.definition_units(resolved)
-        abstain, signals = self.should_abstain(resolved, hits)
 
         def abstention() -> Answer:
-            return Answer(question, category, self._abstention_text(hits), None, True, [], hit_dicts, asked,
-                          {"signals": signals})
+            extra = {"signals": signals, "confidence": round(1.0 - answerable, 3),
+                     "suggestions": self.suggestions(hits)}
+            return Answer(question, category, ABSTENTION, None, True, [], hit_dicts, asked, extra)
 
-        # A question answered by the référentiel or the glossary (with their citations) is covered by the corpus.
-        structured_answer = bool(definition or (verdict_block and verdict_block.get("units")))
-        if abstain and not structured_answer:
+        threshold = self.config.answerable_threshold
+        if threshold is None:
+            threshold = self.models.abstention.threshold if self.models is not None else 0.0
+        if answerable < threshold:
             return abstention()
-        units = self.select_units(resolved, hits)
-        absent = self.absent_places(resolved, units)
-        if absent:
-            signals["absent_names"] = absent
-            if not structured_answer:
-                return abstention()
+        units = self.select_units(query, ranking)
         citations, parts = [], []
         structured = verdict_block.get("units", []) if verdict_block else []
         if category == "indicator" and self.indicators is not None:
@@ -338,6 +244,8 @@ class Answerer:
         if not structured:
             structured = definition
         if structured:
+            # A quoted sentence announcing a list is quoted with its items, wherever it comes from.
+            structured = [(with_body(with_list(unit), self.config.context_chars), score) for unit, score in structured]
             units = _merge_units(structured, units, self.config.max_citations + (1 if verdict_block else 0))
             # Référentiel passages found by the structured lookup are retrieved hits too: list them.
             listed = {h.chunk.id for h in hits}
@@ -356,19 +264,24 @@ class Answerer:
             lead = verdict_block.get("summary") or f"{VERDICT_LABELS[verdict]}."
             lead += "\n\n"
         text = lead + " ".join(parts)
-        return Answer(question, category, text, verdict, False, citations, hit_dicts, asked, {"signals": signals})
+        return Answer(question, category, text, verdict, False, citations, hit_dicts, asked,
+                      {"signals": signals, "confidence": round(answerable, 3)})
 
-    def _abstention_text(self, hits: list[Hit]) -> str:
-        nearest = []
-        for hit in hits[:3]:
+    def suggestions(self, hits: list[Hit]) -> list[dict]:
+        """The sections an abstention points to: only passages the ranker finds likely to be related, one per section."""
+        out, seen = [], set()
+        for hit in hits:
             c = hit.chunk
-            where = " > ".join(c.section_path[-2:]) or self.documents[c.doc_id].title
-            nearest.append(f"« {display_text(where)} » ({c.doc_id}, l. {c.line_start}-{c.line_end})")
-        text = "Le corpus ne couvre pas cette question : aucun passage de l'instruction, du contrat du Pas-de-Calais " \
-               "ou des notes de réunion n'y répond."
-        if nearest:
-            text += " Sections les plus proches : " + " ; ".join(nearest) + "."
-        return text
+            key = (c.doc_id, tuple(c.section_path))
+            if hit.score < self.config.suggestion_floor or key in seen:
+                continue
+            seen.add(key)
+            out.append({"doc_id": c.doc_id, "doc_title": self.documents[c.doc_id].title,
+                        "section_path": list(c.section_path), "line_start": c.line_start, "line_end": c.line_end,
+                        "score": round(float(hit.score), 4)})
+            if len(out) >= self.config.max_suggestions:
+                break
+        return out
 
 
 def _overlaps(a: Unit, b: Unit) -> bool:
@@ -401,7 +314,8 @@ class Assistant:
         self.settings = settings
         self.retriever = retriever
         self.documents = documents
-        self.answerer = Answerer(retriever, documents)
+        self.models = getattr(retriever, "models", None)
+        self.answerer = Answerer(retriever, documents, models=self.models)
         self._eligibility = None
 
     @classmethod
@@ -414,7 +328,7 @@ class Assistant:
         if self._eligibility is None:
             from .eligibility import EligibilityEngine
 
-            self._eligibility = EligibilityEngine(self.retriever, self.documents)
+            self._eligibility = EligibilityEngine(self.retriever, self.documents, models=self.models)
         return self._eligibility
 
     def ask(self, question: str, history: list[dict] | None = None) -> dict:

@@ -15,6 +15,7 @@ from .errors import PacteError
 COMMANDS = {
     "index": ("assistant.index_cli:index_cmd", "Construit (ou met à jour) l'index de recherche du corpus."),
     "search": ("assistant.index_cli:search_cmd", "Recherche les passages du corpus qui répondent à une question."),
+    "train": ("assistant.index_cli:train_cmd", "Réentraîne les modèles appris sur le jeu d'entraînement."),
     "ask": ("assistant.answer_cli:ask_cmd", "Répond à une question avec des citations exactes du corpus."),
     "eligibility": ("assistant.answer_cli:eligibility_cmd", "Dit si une action relève d'un référentiel, et à quelles conditions."),
     "indicators": ("assistant.indicators:indicators_cmd", "Liste les indicateurs nationaux par axe et section."),

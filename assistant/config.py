@@ -27,6 +27,10 @@ class Settings:
     llm_model: str = "default"
     llm_api_key: str | None = None
     request_timeout_s: float = 30.0
+    # The train split the learned models are fitted on (never dev or test: see eval/datasets/README.md).
+    train_dir: Path = PROJECT_ROOT / "eval" / "datasets" / "train"
+    # Where the trained models are stored (with the stamp that says what they were trained on).
+    models_dir: Path = PROJECT_ROOT / "index" / "models"
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -44,4 +48,6 @@ class Settings:
             llm_model=env.get("PACTE_LLM_MODEL", "default"),
             llm_api_key=env.get("PACTE_LLM_API_KEY") or None,
             request_timeout_s=float(env.get("PACTE_REQUEST_TIMEOUT", "30")),
+            train_dir=Path(env.get("PACTE_TRAIN_DIR", PROJECT_ROOT / "eval" / "datasets" / "train")),
+            models_dir=Path(env.get("PACTE_MODELS_DIR", index_dir / "models")),
         )

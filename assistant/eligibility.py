@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from .categories import without_orders
 from .conditions import FrameworkRule, applicable_rules, check_collectivite, normalize, rule
+from .learned.models import OUTSIDE, Models
 from .lexical import BM25, analyse, weighted_overlap
 from .referentiel import Quote, Section, load_referentiel
 from .retrieval import Retriever
@@ -45,6 +46,9 @@ class EligibilityConfig:
     rrf_k: int = 10
     profile_weight: float = 1.0  # weight of the section-profile BM25 ranking against the hits ranking
     min_coverage: float = 0.30  # share of the description's topical idf mass the best section must contain
+    learned_weight: float = 1.0  # weight of the learned section model's ranking in the fusion
+    outside_margin: float = 1.0  # "hors référentiel" when its probability is this many times the best section's
+    mode: str = "learned"  # experiment switch: "learned" | "rules"
 
 
 # -- what is not an action but the way it is asked ----------------------------------------------------------------
@@ -185,7 +189,9 @@ def out_of_scope(text: str) -> str | None:
 
 
 class EligibilityEngine:
-    def __init__(self, retriever: Retriever, documents: dict[str, Document], config: EligibilityConfig = EligibilityConfig()):
+    def __init__(self, retriever: Retriever, documents: dict[str, Document], config: EligibilityConfig = EligibilityConfig(),
+                 models: Models | None = None):
+        self.models = models
         self.retriever = retriever
         self.documents = documents
         self.config = config
@@ -223,7 +229,8 @@ class EligibilityEngine:
         cfg = self.config
         # Only passages inside a référentiel section count: a local contract's fiches (many about the RSA) would
         # otherwise crowd them out of the first hits.
-        located = [(h, i) for h in self.retriever.search(description, k=self.retriever.config.candidates)
+        vector = self.retriever.query_vector(description)
+        located = [(h, i) for h in self.retriever.search(description, k=self.retriever.config.ranked, vector=vector)
                    if (i := self._section_of(h)) is not None][: cfg.hits]
         hits = [h for h, _ in located]
         fused: dict[int, float] = {}
@@ -235,10 +242,22 @@ class EligibilityEngine:
             seen.add(index)
             rank += 1
             fused[index] = fused.get(index, 0.0) + 1.0 / (cfg.rrf_k + rank)
-        for rank, (index, _score) in enumerate(self.profile_bm25.top(analyse(description), 10), start=1):
-            fused[index] = fused.get(index, 0.0) + cfg.profile_weight / (cfg.rrf_k + rank)
+        if self.models is not None and cfg.mode == "learned":
+            learned = [(self._index_of[label], p) for label, p in self.models.sections.ranked(description, vector)
+                       if label in self._index_of][:10]
+            for rank, (index, _p) in enumerate(learned, start=1):
+                fused[index] = fused.get(index, 0.0) + cfg.learned_weight / (cfg.rrf_k + rank)
+        else:
+            for rank, (index, _score) in enumerate(self.profile_bm25.top(analyse(description), 10), start=1):
+                fused[index] = fused.get(index, 0.0) + cfg.profile_weight / (cfg.rrf_k + rank)
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
         return ranked, hits
+
+    def outside_probability(self, description: str) -> tuple[float, float]:
+        """(P(hors référentiel), P(best section)) from the learned section model."""
+        probs = self.models.sections.probabilities(description, self.retriever.query_vector(description))
+        best = max((p for label, p in probs.items() if label != OUTSIDE), default=0.0)
+        return probs.get(OUTSIDE, 0.0), best
 
     def coverage(self, description: str, section_index: int) -> float:
         """Share of the description's topical idf mass (framing words left out) found in the section."""
@@ -311,6 +330,11 @@ class EligibilityEngine:
         # when no section covers the action.
         head = _CORE_END.split(normalize(core), maxsplit=1)[0]
         transverse = bool(basis) and (not covered or any(r.matches(head) for r in basis))
+        learned = self.models is not None and self.config.mode == "learned"
+        if learned:
+            p_outside, p_best = self.outside_probability(core)
+            outside = outside if p_outside > self.config.outside_margin * p_best else None
+            covered = p_outside <= self.config.outside_margin * p_best
         if exclusions:
             verdict = "excluded"
         elif outside or not (covered or topical):

@@ -9,6 +9,7 @@ marked as such.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,10 +111,30 @@ def expand_query(query: str, glossary: dict[str, GlossaryEntry]) -> str:
     """Append long forms of acronyms in the query, and acronyms whose long form the query spells out."""
     additions = []
     folded_query = strip_accents(query).lower()
+    found = _acronyms_in(query, tuple(glossary))
     for acronym, entry in glossary.items():
-        bare = acronym.rstrip("+")
-        if re.search(r"(?<![\w])" + re.escape(bare) + r"(?![\w])", query, flags=re.IGNORECASE if len(bare) > 3 else 0):
+        if acronym.rstrip("+") in found:
             additions.append(entry.long_form)
         elif len(entry.long_form) > 12 and strip_accents(entry.long_form).lower() in folded_query:
             additions.append(acronym)
     return query if not additions else query + " (" + " ; ".join(additions) + ")"
+
+
+@lru_cache(maxsize=8)
+def _acronym_matcher(acronyms: tuple[str, ...]) -> tuple[re.Pattern, dict[str, str]]:
+    """One pattern for every acronym of the glossary (ninety patterns per question were slow), and each
+    acronym's spelling by its lower-case form."""
+    bare = {a.rstrip("+").lower(): a.rstrip("+") for a in acronyms}
+    alternatives = "|".join(re.escape(b) for b in sorted(bare.values(), key=len, reverse=True))
+    return re.compile(r"(?<![\w])(" + alternatives + r")(?![\w])", re.IGNORECASE), bare
+
+
+def _acronyms_in(query: str, acronyms: tuple[str, ...]) -> set[str]:
+    """The acronyms the query uses; those of three letters or fewer only as written ("CAF", not "caf")."""
+    pattern, spelling = _acronym_matcher(acronyms)
+    out = set()
+    for match in pattern.finditer(query):
+        canonical = spelling.get(match.group(1).lower())
+        if canonical and (len(canonical) > 3 or match.group(1) == canonical):
+            out.add(canonical)
+    return out

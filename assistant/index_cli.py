@@ -30,6 +30,37 @@ def index_cmd(force, show_status, quiet):
             f"Index construit : {report.chunks} passages, {report.embedded} vectorisés "
             f"(les autres venaient du cache), en {report.seconds:.1f} s."
         )
+    _train(settings, retrain=False, quiet=quiet)
+
+
+def _train(settings: Settings, retrain: bool, quiet: bool) -> None:
+    """Train the learned models when missing or stale (or always, with `retrain`), and say so."""
+    from .learned.models import load_models, models_path
+    from .retrieval import Retriever
+
+    retriever = Retriever.bare(settings)
+    before = models_path(settings).stat().st_mtime if models_path(settings).exists() else None
+    models = load_models(settings, retriever, retrain=retrain, log=None if quiet else lambda m: click.echo(f"  {m}"))
+    after = models_path(settings).stat().st_mtime if models_path(settings).exists() else None
+    if retrain or after != before:
+        r = models.report
+        click.echo(
+            f"Modèles entraînés en {r['seconds']:.1f} s : {r['intent_examples']} questions d'intention, "
+            f"{r['entry_points']} points d'entrée, {r['ranker_rows']} candidats classés, "
+            f"{r['abstention_examples']} questions pour l'abstention, {r['section_examples']} actions."
+        )
+    else:
+        click.echo("Modèles à jour : rien à réentraîner.")
+    if models.report.get("stale_passage_questions"):
+        click.echo(f"Attention : {models.report['stale_passage_questions']} passages ont changé depuis l'écriture de "
+                   "leurs questions (corpus/questions/) : ces questions sont ignorées.")
+
+
+@click.command("train")
+@click.option("--quiet", is_flag=True, help="Sans le détail des étapes.")
+def train_cmd(quiet):
+    """Réentraîne les modèles appris (intention, classement, abstention, sections) sur le jeu d'entraînement."""
+    _train(Settings.from_env(), retrain=True, quiet=quiet)
 
 
 @click.command("search")

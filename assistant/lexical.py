@@ -41,6 +41,19 @@ def normalise(text: str) -> str:
     return strip_accents(text).lower()
 
 
+_MARKUP = re.compile(r"<[^>]+>|\*")
+_JOINERS = re.compile(r"['’`´\-‐–]")
+
+
+def fold(text: str, spaces: bool = True) -> str:
+    """The one normalisation for matching text against text (keywords, facts, aliases): lower case, accents and
+    markup (HTML tags, `*`) removed, œ -> oe, apostrophes and hyphens as spaces, whitespace collapsed — or, with
+    `spaces=False`, removed (for substring tests that must ignore how a PDF broke its lines)."""
+    text = _MARKUP.sub("", (text or "").replace("œ", "oe").replace("Œ", "OE"))
+    text = _JOINERS.sub(" ", strip_accents(text).lower())
+    return " ".join(text.split()) if spaces else "".join(text.split())
+
+
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     return _stemmer.stemWord(word)
@@ -54,6 +67,12 @@ def analyse(text: str) -> list[str]:
             continue
         tokens.append(token if token.endswith("+") or token.isdigit() else _stem(token))
     return tokens
+
+
+@lru_cache(maxsize=100_000)
+def terms(text: str) -> frozenset[str]:
+    """The set of analysed tokens of a text, cached: passages and their sentences are matched against every question."""
+    return frozenset(analyse(text))
 
 
 class BM25:

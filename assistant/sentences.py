@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .schema import Chunk
 
@@ -83,7 +84,13 @@ def _blocks(lines: list[str]):
         yield start, len(lines) - 1
 
 
-def split_units(chunk: Chunk, min_chars: int = 25) -> list[Unit]:
+def split_units(chunk: Chunk, min_chars: int = 25) -> tuple[Unit, ...]:
+    """The citable units of a chunk, in reading order (cached: a chunk never changes)."""
+    return _split_units(chunk, min_chars)
+
+
+@lru_cache(maxsize=8192)
+def _split_units(chunk: Chunk, min_chars: int) -> tuple[Unit, ...]:
     lines = chunk.text.split("\n")
     units: list[Unit] = []
     for block_number, (first, last) in enumerate(_blocks(lines)):
@@ -119,7 +126,7 @@ def split_units(chunk: Chunk, min_chars: int = 25) -> list[Unit]:
             line_a = first + _line_of(offsets, begin)
             line_b = first + _line_of(offsets, max(begin, end - 1))
             units.append(Unit(chunk, chunk.line_start + line_a, chunk.line_start + line_b, text, kind, block=block_number))
-    return units
+    return tuple(units)
 
 
 def _line_of(offsets: list[int], char: int) -> int:

@@ -26,13 +26,12 @@ from assistant.config import PROJECT_ROOT, Settings
 from assistant.errors import InvalidInput, PacteError
 
 from . import metrics as m
-from .schemas import DATASETS, dataset_path, load_gold
+from .schemas import DATASET_NAMES, DATASETS_DIR, dataset_kind, dataset_path, load_gold
 from .scoring import METRICS_BY_KIND, CorpusText, score_file, write_scores
 
 SYSTEMS = ("ours", "bm25", "dense", "naive")
 RUNS_DIR = PROJECT_ROOT / "eval" / "runs"
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.yaml"
-GATE_DATASETS = ("dev_questions", "dev_actions", "contract_cases")
 
 # Where the four référentiels sit in the instruction (docs/TEAM.md). Only used to give an axis to a
 # baseline hit whose chunk carries none.
@@ -356,9 +355,9 @@ def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, tuple[str, f
         raise InvalidInput(f"{path} : un dictionnaire jeu -> métrique -> {{min|max: valeur}} est attendu.")
     out: dict[str, dict[str, tuple[str, float]]] = {}
     for kind, metrics in data.items():
-        if kind not in DATASETS:
-            raise InvalidInput(f"{path} : jeu inconnu « {kind} » (attendu : {', '.join(DATASETS)}).")
-        known = {d.name for d in METRICS_BY_KIND[kind]}
+        if kind not in DATASET_NAMES:
+            raise InvalidInput(f"{path} : jeu inconnu « {kind} » (attendu : {', '.join(DATASET_NAMES)}).")
+        known = {d.name for d in METRICS_BY_KIND[dataset_kind(kind)]}
         out[kind] = {}
         for name, rule in (metrics or {}).items():
             if name not in known:
@@ -398,27 +397,28 @@ def run_gate(settings: Settings, thresholds: Path = THRESHOLDS, out_dir: Path | 
     out_dir = Path(out_dir) if out_dir else Path(from_run) if from_run is not None else RUNS_DIR / "gate"
     system = None
     rows: list[GateRow] = []
-    for kind, metrics in rules.items():
-        gold_file = Path(datasets_dir) / f"{kind}.jsonl" if datasets_dir else dataset_path(kind)
+    for name, metrics in rules.items():
+        kind = dataset_kind(name)
+        gold_file = Path(datasets_dir) / dataset_path(name).relative_to(DATASETS_DIR) if datasets_dir else dataset_path(name)
         skipped_note = None
         if not gold_file.exists():
             skipped_note = f"jeu absent ({gold_file.name})"
-        elif from_run is not None and not (Path(from_run) / kind / "answers.jsonl").exists():
-            skipped_note = f"réponses absentes ({Path(from_run) / kind / 'answers.jsonl'})"
+        elif from_run is not None and not (Path(from_run) / name / "answers.jsonl").exists():
+            skipped_note = f"réponses absentes ({Path(from_run) / name / 'answers.jsonl'})"
         if skipped_note:
-            rows += [GateRow(kind, n, n, n, None, op, b, "skipped", skipped_note) for n, (op, b) in metrics.items()]
+            rows += [GateRow(name, n, n, n, None, op, b, "skipped", skipped_note) for n, (op, b) in metrics.items()]
             continue
         if from_run is not None:
-            run_dir = Path(from_run) / kind
+            run_dir = Path(from_run) / name
             result = score_file(run_dir / "answers.jsonl", str(gold_file), settings.corpus_dir, system="ours")
-            run_dir = out_dir / kind
+            run_dir = out_dir / name
             summary = write_scores(result, run_dir)
         else:
             _kind, gold = load_gold(str(gold_file))
             system = system or load_system("ours", settings)
-            run = run_system(kind, gold, system, out_dir / kind, gold_file, progress)
+            run = run_system(kind, gold, system, out_dir / name, gold_file, progress)
             summary = score_run(run, str(gold_file), settings.corpus_dir)
             run_dir = run.dir
         write_report(run_dir)
-        rows += check_thresholds(kind, summary, metrics)
+        rows += check_thresholds(name, summary, metrics)
     return rows

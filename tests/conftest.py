@@ -25,10 +25,13 @@ def built_index(tmp_path_factory) -> Settings:
     """Settings pointing at a real index of the whole corpus, built once for the session."""
     from assistant.index import build_index
 
+    project = Settings.from_env()
     settings = Settings(
         corpus_dir=PROJECT_ROOT / "corpus",
         index_dir=tmp_path_factory.mktemp("index"),
-        cache_dir=Settings.from_env().cache_dir,
+        cache_dir=project.cache_dir,
+        # The models `make test`'s `pacte index` trained: same corpus, same training data, so their stamp matches.
+        models_dir=project.models_dir,
     )
     build_index(settings, progress=False)
     return settings

@@ -47,12 +47,19 @@ def test_citation_spans_are_tight(assistant):
     assert all(c["line_end"] - c["line_start"] <= 3 for c in result["citations"])
 
 
-def test_out_of_scope_question_abstains_and_points_to_nearest_sections(assistant):
+def test_out_of_scope_question_abstains_in_one_sentence_without_unrelated_suggestions(assistant):
     result = assistant.ask("Quelle est la recette de la tarte tatin ?")
     assert result["abstained"] is True
     assert result["citations"] == []
-    assert "ne couvre pas" in result["answer"]
+    assert result["answer"].count(".") == 1 and result["answer"].startswith("Le corpus ne le précise pas")
+    assert result["suggestions"] == []  # nothing in the corpus is about cooking
+    assert 0.5 <= result["confidence"] <= 1
     assert len(result["hits"]) >= 10
+
+
+def test_an_answer_carries_its_confidence(assistant):
+    result = assistant.ask("Les crédits du pacte peuvent-ils être cofinancés par le FSE+ ?")
+    assert result["abstained"] is False and 0.5 <= result["confidence"] <= 1
 
 
 def test_eligibility_question_gets_a_verdict(assistant, corpus):

@@ -1,0 +1,69 @@
+"""The first stage of an answer: what was asked, made whole and analysed once for every later stage.
+
+`Query` carries the question as asked, the question the answer says it understood (a follow-up completed with the
+turn it follows, orders to the system removed), the text matched against the corpus, its e5 vector (computed once,
+shared by the retrieval and the learned models) and the learned intent probabilities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .categories import answer_type, collectivite_in, in_corpus_words, is_follow_up, without_orders
+from .validation import clean_text
+
+# The intent model's labels, and the category each gives to an answer ("definition" questions are "other").
+CATEGORY_OF_INTENT = {"eligibility": "eligibility", "indicator": "indicator", "financial": "financial",
+                      "procedure": "procedure", "definition": "other"}
+
+
+@dataclass
+class Turn:
+    question: str
+    answer: str = ""
+
+
+@dataclass
+class Query:
+    text: str  # as asked, cleaned
+    asked: str  # what the answer says it understood (a follow-up made whole)
+    matched: str  # what is matched against the corpus (spoken idioms put the corpus's way)
+    vector: np.ndarray | None = None
+    intents: dict[str, float] = field(default_factory=dict)
+    follow_up: bool = False
+
+    @property
+    def intent(self) -> str:
+        """The most probable intent other than out_of_scope: an out-of-scope question still pretends to be about
+        something, and its category is that."""
+        ranked = sorted(((p, i) for i, p in self.intents.items() if i != "out_of_scope"), reverse=True)
+        return ranked[0][1] if ranked else "definition"
+
+    @property
+    def category(self) -> str:
+        return CATEGORY_OF_INTENT.get(self.intent, "other")
+
+    @property
+    def out_of_scope(self) -> float:
+        return self.intents.get("out_of_scope", 0.0)
+
+    @property
+    def collectivite(self) -> str | None:
+        return collectivite_in(self.matched)
+
+    @property
+    def answer_type(self) -> str | None:
+        return answer_type(self.matched)
+
+
+def make_query(question: str, history: list[Turn] | None = None) -> Query:
+    """The question cleaned, its orders to the system dropped (data, not instructions), a follow-up completed with
+    the question it follows."""
+    text = clean_text(question)
+    resolved = without_orders(text)
+    follow_up = bool(history) and is_follow_up(resolved)
+    if follow_up:
+        resolved = f"{without_orders(history[-1].question)} {resolved}"
+    return Query(text=text, asked=resolved, matched=in_corpus_words(resolved), follow_up=follow_up)
