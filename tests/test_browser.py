@@ -58,6 +58,17 @@ def test_the_home_page_has_no_accessibility_violation(page_at):
         shot(page, f"{name}-home")
 
 
+def test_the_page_checks_themselves_can_fail(open_page, bare_live_server):
+    """axe-core and the raw-markup scan catch what they are there for (so that their silence means something)."""
+    page = open_page(bare_live_server, DESKTOP)
+    page.evaluate("document.querySelector('main').appendChild(document.createElement('button'))")  # no name
+    with pytest.raises(AssertionError, match="button-name"):
+        check_accessibility(page, "self-test-violation")
+    page.evaluate("document.querySelector('.lead').appendChild(document.createTextNode(' MAPTAM<sup>1</sup> **gras**'))")
+    with pytest.raises(AssertionError, match="balisage brut"):
+        assert_no_raw_markup(page)
+
+
 def test_ask_shows_the_verdict_and_a_citation_opens_the_quoted_lines(page_at, live_server):
     expected = api(live_server, "POST", "/api/ask", json={"question": ZFE_QUESTION}).json()
     assert expected["verdict"] in VERDICT_LABELS and expected["citations"]
