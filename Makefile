@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install install-dev index serve test test-fast eval bench clean chromium
+.PHONY: install install-dev index serve test test-fast eval bench clean chromium axe
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -23,7 +23,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 
 install: $(VENV)/.installed
 
-install-dev: $(VENV)/.installed-dev chromium
+install-dev: $(VENV)/.installed-dev chromium axe
+
+# axe-core for the accessibility checks of the browser tests (test-only: the page needs no npm package).
+# npm ci installs exactly the versions of package-lock.json.
+axe: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Debian's chromium for the browser tests (never `playwright install`).
 chromium:

@@ -194,6 +194,7 @@ class EligibilityResponse(_Open):
 
 class RuleCitation(_Open):
     doc_id: str = Field(..., description="Identifiant du document qui fonde la règle.")
+    doc_title: str | None = Field(None, description="Titre du document.")
     line_start: int = Field(..., description="Première ligne du paragraphe cité.")
     line_end: int = Field(..., description="Dernière ligne du paragraphe cité.")
 
@@ -212,11 +213,27 @@ class RuleResult(_Open):
     values: dict[str, Any] = Field(default_factory=dict, description="Valeurs utilisées par la règle.")
 
 
+class ContractAction(_Open):
+    id: str = Field(..., description="Numéro de la fiche action (« 1.1 »).")
+    axe: int = Field(..., description="Axe du pacte (1 à 4).")
+    intitule: str = Field(..., description="Intitulé de l'action.")
+
+
+class ContractSummary(_Open):
+    """Ce que le contrôle a lu du contrat : collectivité, année et actions."""
+
+    nom: str = Field(..., description="Nom de la collectivité.")
+    type: str = Field(..., description="« departement » ou « metropole ».")
+    annee: int = Field(..., description="Année du tableau financier.")
+    actions: list[ContractAction] = Field(default_factory=list, description="Les actions, dans l'ordre du fichier.")
+
+
 class CheckResponse(_Open):
     """Le contrôle déterministe d'un contrat : ok est faux dès qu'une règle est violée."""
 
     ok: bool = Field(..., description="Vrai si aucune règle n'est violée.")
     results: list[RuleResult] = Field(default_factory=list, description="Résultats de chaque règle.")
+    contract: ContractSummary | None = Field(None, description="Le contrat tel qu'il a été lu.")
 
 
 class IndicatorsResponse(_Open):

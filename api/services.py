@@ -188,16 +188,30 @@ class Services:
         except InvalidInput as exc:
             raise InvalidInput(f"Contrat invalide : {exc.message}") from None
         report = check_contract(contract)
-        # The page shows each rule's French title beside its stable id.
+        # The page shows each rule's French title, each action's title beside its number and the title of
+        # the document a rule cites.
         try:
             from assistant.rules import RULES
 
             titles = {rule_id: rule.title for rule_id, rule in RULES.items()}
         except ImportError:
             titles = {}
+        try:
+            doc_titles = {doc_id: doc.title for doc_id, doc in self.documents().items()}
+        except PacteError:
+            doc_titles = {}
         for result in report.get("results", []):
             if result.get("rule") in titles:
                 result.setdefault("rule_title", titles[result["rule"]])
+            citation = result.get("citation")
+            if isinstance(citation, dict) and citation.get("doc_id") in doc_titles:
+                citation.setdefault("doc_title", doc_titles[citation["doc_id"]])
+        report["contract"] = {
+            "nom": contract.collectivite.nom,
+            "type": contract.collectivite.type,
+            "annee": contract.annee,
+            "actions": [{"id": a.id, "axe": a.axe, "intitule": a.intitule} for a in contract.actions],
+        }
         return report
 
     def indicators(self, axe: int | None = None) -> dict:

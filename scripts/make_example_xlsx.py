@@ -3,7 +3,9 @@
 The spreadsheet follows the layout of the instruction's Annexe 10 « Prévisionnel » table (lines 1949-1967),
 as the Pas-de-Calais filled it in its Annexe 3 (lines 4613-4751 of its file), plus two columns
 (Statut, Dispositifs) that the checks use. Amounts, sub-totals and totals are copied from the YAML as
-declared, never recomputed. Indicators and volets have no place in this table.
+declared, never recomputed. What Annexe 10 has no column for, the volets of each fiche action and the
+indicators of Annexe 1, follows in extra tables (sheets « Volets » and « Indicateurs » of the workbook,
+blocks after a blank line in the CSV file): the three files carry the same contract and get the same report.
 
     .venv/bin/python scripts/make_example_xlsx.py [--check]
 
@@ -22,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.rules.contract import load_contract  # noqa: E402
-from assistant.rules.tables import table_rows, write_csv, write_xlsx  # noqa: E402
+from assistant.rules.tables import extra_rows, table_rows, write_csv, write_xlsx  # noqa: E402
 
 SOURCE = ROOT / "examples" / "pas-de-calais-2024.yaml"
 TITLE = ("TABLEAU FINANCIER DU CONTRAT LOCAL DES SOLIDARITÉS - Région HDF - Département du Pas-de-Calais "
@@ -31,10 +33,10 @@ TITLE = ("TABLEAU FINANCIER DU CONTRAT LOCAL DES SOLIDARITÉS - Région HDF - D�
 
 def generate(out_dir: Path) -> tuple[Path, Path]:
     contract = load_contract(SOURCE)
-    rows = table_rows(contract, TITLE)
+    rows, extras = table_rows(contract, TITLE), extra_rows(contract)
     xlsx, csv_path = out_dir / "pas-de-calais-2024.xlsx", out_dir / "pas-de-calais-2024.csv"
-    write_xlsx(rows, xlsx)
-    write_csv(rows, csv_path)
+    write_xlsx(rows, xlsx, extras=extras)
+    write_csv(rows, csv_path, extras=extras)
     return xlsx, csv_path
 
 
@@ -43,7 +45,7 @@ def _cells(path: Path) -> list[tuple]:
 
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
-        return [tuple(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+        return [(sheet.title, tuple(row)) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()
 

@@ -1,12 +1,28 @@
 /* Pacte Assistant — chat page and contract check. Plain JavaScript, no build step.
-   Server data is always inserted with textContent, never as HTML. */
+
+   Safety: server and user text is only ever inserted as text nodes (textContent) or, for the corpus's
+   markup, as the DOM nodes markup.js builds from a whitelist; never as HTML.
+
+   Tabs: app.js finds them in the page, so adding one touches no code here (see the comment above the
+   tab list in index.html). A tab's script (loaded after this one) uses window.Pacte:
+     Pacte.onTab(name, fn)     fn(panel) runs each time the tab whose data-tab is `name` is shown;
+     Pacte.api(path, options)  fetch with the API key, resolves to JSON, rejects with {message} in French;
+     Pacte.postJSON(path, obj), Pacte.el(tag, attrs, children), Pacte.showAlert(id, msg), Pacte.hideAlert(id),
+     Pacte.setStatus(id, msg, busy), Pacte.openSource(target, opener), Pacte.markup (markup.js).
+*/
 (function () {
   "use strict";
 
+  var M = window.PacteMarkup;
   var MAX_QUESTION = 2000;
   var MAX_UPLOAD = 2 * 1024 * 1024;
   var HISTORY_TURNS = 6; // previous turns sent with a question, enough for a follow-up
   var CONTEXT_LINES = 4; // lines shown around a cited span (paragraphs are separated by blank lines)
+  var SECTION_LINES = 60; // at most this many lines of a suggested section are loaded at first
+  var NOTE_LOOKAHEAD = 150; // footnotes sit at the foot of their page: this many lines below a call at most
+  var MAX_SUGGESTIONS = 3;
+  // How the answer's confidence (0-1) reads: at least 0.75 high, at least 0.5 medium, else low.
+  var CONFIDENCE = [[0.75, "élevée", "high"], [0.5, "moyenne", "medium"], [0, "faible", "low"]];
 
   var VERDICTS = {
     eligible: "Éligible",
@@ -21,23 +37,18 @@
     procedure: "Procédure",
     other: "Question générale"
   };
-  var RULE_VERDICTS = { violation: "Violation", warning: "Avertissement", ok: "Conforme", info: "Information" };
-  // Short names for lists and tables; the panel shows the full title.
-  var SHORT_DOCS = {
-    "instruction-2023-168": "Instruction",
-    "pas-de-calais-contrat-2024": "Contrat Pas-de-Calais",
-    "bfc-visio-2024-04-11": "Visio BFC"
-  };
-  var LONG_DOCS = {
-    "instruction-2023-168": "Instruction n° DGCS/SD1B/DIPLP/2023/168 du 27 octobre 2023",
-    "pas-de-calais-contrat-2024": "Contrat local des solidarités du Pas-de-Calais (2024)",
-    "bfc-visio-2024-04-11": "Visio ROSS Bourgogne-Franche-Comté du 11 avril 2024"
-  };
-  var RULE_ORDER = { violation: 0, warning: 1, info: 2, ok: 3 };
+  // The report's groups, in reading order: [verdict, heading (n), heading (1), badge].
+  var RULE_GROUPS = [
+    ["violation", "Violations", "Violation", "Violation"],
+    ["warning", "Points à vérifier", "Point à vérifier", "À vérifier"],
+    ["info", "Informations", "Information", "Information"],
+    ["ok", "Contrôles conformes", "Contrôle conforme", "Conforme"]
+  ];
 
   var history = []; // [{question, answer}]
-  var docTitles = {}; // doc_id -> title, learnt from answers and documents
-  var lastOpener = null; // button that opened the source panel, to give focus back
+  var docTitles = {}; // doc_id -> title, learnt from answers, documents and reports
+  var lastOpener = null; // element that opened the source panel, to give focus back
+  var tabHooks = {};
 
   function $(id) { return document.getElementById(id); }
 
@@ -60,10 +71,34 @@
     return node;
   }
 
+  var uid = 0;
+  function newId(prefix) { uid += 1; return prefix + "-" + uid; }
+
   function formatNumber(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "\u202f"); }
+
+  function plural(n, one, many) { return formatNumber(n) + " " + (n > 1 ? many : one); }
 
   function linesLabel(start, end) {
     return start === end ? "ligne " + start : "lignes " + start + " à " + end;
+  }
+
+  function capitalize(text) { return text ? text.charAt(0).toUpperCase() + text.slice(1) : text; }
+
+  // Code points, as the server counts them (an emoji is one character, not two).
+  function charCount(text) { return Array.from(text).length; }
+
+  // A document's name for buttons and lists: its title up to « N° », a dash, a parenthesis or « du »
+  // (« Pas-de-Calais », « Visio flash ROSS »), its first word if that is still long (« Instruction »).
+  function shortTitle(title) {
+    var t = String(title || "");
+    var cut = t.search(/\s+(?:N°|n°|–|—|-\s|\(|du\s)/);
+    if (cut > 0) t = t.slice(0, cut);
+    return t.length > 20 ? t.split(/\s+/)[0] : t;
+  }
+
+  function titleOf(docId, given) {
+    if (given) docTitles[docId] = given;
+    return docTitles[docId] || docId;
   }
 
   // ---- API calls -------------------------------------------------------------------------
@@ -124,7 +159,7 @@
   // ---- tabs --------------------------------------------------------------------------------
 
   function setupTabs() {
-    var tabs = Array.prototype.slice.call(document.querySelectorAll('[role="tab"]'));
+    var tabs = Array.prototype.slice.call(document.querySelectorAll('.tabs__list [role="tab"]'));
     function select(tab, focus) {
       tabs.forEach(function (t) {
         var on = t === tab;
@@ -133,8 +168,9 @@
         $(t.getAttribute("aria-controls")).hidden = !on;
       });
       if (focus) tab.focus();
-      var hash = tab.id === "tab-check" ? "#verifier" : "#question";
-      if (location.hash !== hash) history_replace(hash);
+      var hash = "#" + tab.getAttribute("data-tab");
+      if (location.hash !== hash) replaceHash(hash);
+      (tabHooks[tab.getAttribute("data-tab")] || []).forEach(function (fn) { fn($(tab.getAttribute("aria-controls"))); });
     }
     tabs.forEach(function (tab, i) {
       tab.addEventListener("click", function () { select(tab, false); });
@@ -147,12 +183,33 @@
         if (next) { e.preventDefault(); select(next, true); }
       });
     });
-    if (location.hash === "#verifier") select($("tab-check"), false);
+    function fromAddress() {
+      var wanted = tabs.filter(function (t) { return "#" + t.getAttribute("data-tab") === location.hash; })[0];
+      if (wanted && wanted.getAttribute("aria-selected") !== "true") select(wanted, false);
+    }
+    window.addEventListener("hashchange", fromAddress); // a link to « #verifier » opens that tab
+    fromAddress();
   }
 
-  function history_replace(hash) {
+  function onTab(name, fn) { (tabHooks[name] = tabHooks[name] || []).push(fn); }
+
+  function replaceHash(hash) {
     try { window.history.replaceState(null, "", hash); } catch (e) { /* file:// or sandbox */ }
   }
+
+  // ---- corpus text -----------------------------------------------------------------------------
+
+  // A quote or an answer: its lines rendered one by one (markup.js works per line), joined by spaces.
+  function renderText(text, options) {
+    var frag = document.createDocumentFragment();
+    String(text || "").split("\n").forEach(function (line, i) {
+      if (i) frag.appendChild(document.createTextNode(options && options.keepLines ? "\n" : " "));
+      frag.appendChild(M.render(line, { inline: true, cite: options && options.cite, note: options && options.note }));
+    });
+    return frag;
+  }
+
+  function oneLine(text) { return M.plain(text).replace(/\s+/g, " ").trim(); }
 
   // ---- conversation ---------------------------------------------------------------------------
 
@@ -161,8 +218,13 @@
     return n ? n : String(i + 1);
   }
 
-  function citeButton(c, number, compact) {
-    var title = c.doc_title || docTitles[c.doc_id] || c.doc_id;
+  function citationTarget(c, number) {
+    return { kind: "citation", number: number, doc_id: c.doc_id, doc_title: c.doc_title, section_path: c.section_path,
+             line_start: c.line_start, line_end: c.line_end, quote: c.quote || "" };
+  }
+
+  function citeButton(c, number) {
+    var title = titleOf(c.doc_id, c.doc_title);
     return el("button", {
       type: "button",
       className: "cite",
@@ -171,34 +233,25 @@
       "aria-label": "Source " + number + " : " + title + ", " + linesLabel(c.line_start, c.line_end),
       "data-cite": number,
       text: "[" + number + "]",
-      onclick: function (e) { openSource(c, number, e.currentTarget); }
+      onclick: function (e) { openSource(citationTarget(c, number), e.currentTarget); }
     });
   }
 
-  // The answer text with its [n] markers turned into buttons.
-  function answerText(text, byNumber) {
-    var p = el("p", { className: "answer__text" });
-    var re = /\[(\d+)\]/g;
-    var last = 0;
-    var m;
-    while ((m = re.exec(text)) !== null) {
-      if (m.index > last) p.appendChild(document.createTextNode(text.slice(last, m.index)));
-      var c = byNumber[m[1]];
-      p.appendChild(c ? citeButton(c, m[1]) : document.createTextNode(m[0]));
-      last = re.lastIndex;
-    }
-    if (last < text.length) p.appendChild(document.createTextNode(text.slice(last)));
-    return p;
-  }
-
   function sourceWhere(c, short) {
-    var title = c.doc_title || docTitles[c.doc_id] || c.doc_id;
-    var parts = [short && LONG_DOCS[c.doc_id] ? LONG_DOCS[c.doc_id] : title];
-    var path = c.section_path || [];
+    var parts = [titleOf(c.doc_id, c.doc_title)];
+    var path = (c.section_path || []).map(oneLine);
     // In lists, the two innermost headings are enough; the panel shows the whole path.
     if (short && path.length > 2) path = ["…"].concat(path.slice(-2));
     if (path.length) parts.push(path.join(" › "));
     return parts.join(" — ") + ", " + linesLabel(c.line_start, c.line_end);
+  }
+
+  // An abstention is one sentence (see AskResponse.answer). Older servers followed it with the closest
+  // sections as prose; suggestions are links now, so nothing after the first sentence is shown.
+  function abstentionMessage(text) {
+    var t = String(text || "").trim();
+    var end = t.search(/[.!?](\s|$)/);
+    return end >= 0 ? t.slice(0, end + 1) : (t || "Le corpus ne couvre pas cette question.");
   }
 
   function copyText(question, data, numbered) {
@@ -206,13 +259,15 @@
     var head = "Réponse";
     if (data.abstained) head += " (le corpus ne couvre pas cette question)";
     else if (data.verdict && VERDICTS[data.verdict]) head += " (" + VERDICTS[data.verdict] + ")";
-    out.push(head + " :", data.answer || "");
+    var confidence = confidenceLevel(data);
+    if (confidence) head += " — fiabilité " + confidence[1];
+    out.push(head + " :", data.abstained ? abstentionMessage(M.plain(data.answer)) : M.plain(data.answer || ""));
     if (numbered.length) {
       out.push("", "Sources :");
       numbered.forEach(function (item) {
         var c = item.c;
         var line = "[" + item.n + "] " + sourceWhere(c);
-        if (c.quote) line += " : « " + c.quote.replace(/\s+/g, " ").trim() + " »";
+        if (c.quote) line += " : « " + oneLine(c.quote) + " »";
         out.push(line);
       });
     }
@@ -224,7 +279,7 @@
       return navigator.clipboard.writeText(text);
     }
     return new Promise(function (resolve, reject) {
-      var ta = el("textarea", { className: "visually-hidden", readonly: true });
+      var ta = el("textarea", { className: "visually-hidden", readonly: true, "aria-hidden": "true", tabindex: "-1" });
       ta.value = text;
       document.body.appendChild(ta);
       ta.select();
@@ -235,13 +290,64 @@
     });
   }
 
+  function confidenceLevel(data) {
+    if (data.abstained || typeof data.confidence !== "number" || !isFinite(data.confidence)) return null;
+    var value = Math.max(0, Math.min(1, data.confidence));
+    for (var i = 0; i < CONFIDENCE.length; i++) if (value >= CONFIDENCE[i][0]) return [value].concat(CONFIDENCE[i].slice(1));
+    return null;
+  }
+
+  // « Fiabilité : élevée », the number in a disclosure: a tooltip would be out of reach on a phone.
+  function confidenceBox(level) {
+    var shown = level[0].toFixed(2).replace(".", ",");
+    return el("details", { className: "confidence confidence--" + level[2], "data-confidence": String(level[0]) }, [
+      el("summary", null, ["Fiabilité : ", el("strong", { text: level[1] })]),
+      el("p", { text: "Indice de confiance de l'assistant : " + shown + " sur 1 (élevée à partir de 0,75, moyenne " +
+        "à partir de 0,5). Il dit à quel point les passages cités répondent à la question ; relisez-les avant de " +
+        "vous y fier." })
+    ]);
+  }
+
+  // Suggested sections of an abstention: links only, at most three.
+  function suggestionList(suggestions) {
+    var id = newId("suggestions");
+    var list = el("ul", { className: "nearest", "aria-labelledby": id });
+    suggestions.slice(0, MAX_SUGGESTIONS).forEach(function (s) {
+      var path = (s.section_path || []).map(oneLine);
+      var label = (path.length ? path[path.length - 1] : shortTitle(titleOf(s.doc_id, s.doc_title))) +
+        " — " + shortTitle(titleOf(s.doc_id, s.doc_title)) + ", l. " + s.line_start + "-" + s.line_end;
+      list.appendChild(el("li", null, [el("button", {
+        type: "button", className: "link-button", text: label, "aria-controls": "source-panel",
+        onclick: function (e) {
+          openSource({ kind: "suggestion", doc_id: s.doc_id, doc_title: s.doc_title, section_path: s.section_path,
+                       line_start: s.line_start, line_end: s.line_end }, e.currentTarget);
+        }
+      })]));
+    });
+    return [el("p", { className: "nearest__title", id: id, text: "Sections du corpus qui s'en approchent :" }), list];
+  }
+
+  // A footnote call in a quote: opens the citation in the panel, at the note.
+  function quoteNoteLink(target, opener) {
+    return function (n) {
+      return el("sup", { className: "md-note" }, [el("a", {
+        href: "#source-panel", className: "note-call", "aria-label": "Note " + n, text: String(n),
+        onclick: function (e) {
+          e.preventDefault();
+          var t = Object.assign({}, target, { focusNote: n });
+          openSource(t, opener() || e.currentTarget);
+        }
+      })]);
+    };
+  }
+
   function renderAnswer(question, data) {
     var citations = data.citations || [];
     var byNumber = {};
     var numbered = citations.map(function (c, i) {
       var n = citationNumber(c, i);
       byNumber[n] = c;
-      if (c.doc_title) docTitles[c.doc_id] = c.doc_title;
+      titleOf(c.doc_id, c.doc_title);
       return { n: n, c: c };
     });
 
@@ -253,45 +359,49 @@
     if (data.category && CATEGORIES[data.category]) {
       meta.appendChild(el("span", { className: "answer__category", text: CATEGORIES[data.category] }));
     }
+    var level = confidenceLevel(data);
+    if (level) meta.appendChild(confidenceBox(level));
     if (meta.childNodes.length) article.appendChild(meta);
     if (data.resolved_question && data.resolved_question !== question) {
-      article.appendChild(el("p", { className: "answer__resolved", text: "Question comprise comme : « " + data.resolved_question + " »" }));
+      article.appendChild(el("p", { className: "answer__resolved", text: "Question comprise comme : « " + oneLine(data.resolved_question) + " »" }));
     }
 
     if (data.abstained) {
-      article.appendChild(el("div", { className: "notice notice--abstained" }, [
-        el("p", { className: "notice__title", text: "Le corpus ne couvre pas cette question" }),
-        el("p", { text: "Aucun passage des documents ne permet d'y répondre avec certitude : vérifiez auprès d'une autre source." })
-      ]));
+      var notice = el("div", { className: "notice notice--abstained" }, [
+        el("p", { className: "notice__title" }, [renderText(abstentionMessage(data.answer))])
+      ]);
+      var suggestions = Array.isArray(data.suggestions) ? data.suggestions.filter(function (s) { return s && s.doc_id; }) : [];
+      if (suggestions.length) suggestionList(suggestions).forEach(function (n) { notice.appendChild(n); });
+      article.appendChild(notice);
+    } else {
+      var text = el("p", { className: "answer__text" });
+      text.appendChild(renderText(data.answer || "", {
+        keepLines: true,
+        cite: function (n) { return byNumber[n] ? citeButton(byNumber[n], n) : null; }
+      }));
+      article.appendChild(text);
     }
 
-    article.appendChild(answerText(data.answer || "", byNumber));
-
     if (numbered.length) {
-      var headingId = "sources-" + Math.random().toString(36).slice(2, 9);
-      article.appendChild(el("h3", { className: "answer__sources-title", id: headingId, text: "Sources" }));
+      var headingId = newId("sources");
+      article.appendChild(el("h2", { className: "answer__sources-title", id: headingId, text: "Sources" }));
       var list = el("ol", { className: "sources", "aria-labelledby": headingId });
       numbered.forEach(function (item) {
         var c = item.c;
+        var button = citeButton(c, item.n);
         var li = el("li", { className: "source-item" }, [
-          citeButton(c, item.n),
-          el("span", { className: "source-item__where", text: sourceWhere(c, true), title: c.doc_title || null })
+          button,
+          el("span", { className: "source-item__where", text: sourceWhere(c, true) })
         ]);
-        if (c.quote) li.appendChild(el("p", { className: "source-item__quote", text: "« " + c.quote.replace(/\s+/g, " ").trim() + " »" }));
+        if (c.quote) {
+          var quote = el("p", { className: "source-item__quote" }, ["« "]);
+          quote.appendChild(renderText(c.quote, { note: quoteNoteLink(citationTarget(c, item.n), function () { return button; }) }));
+          quote.appendChild(document.createTextNode(" »"));
+          li.appendChild(quote);
+        }
         list.appendChild(li);
       });
       article.appendChild(list);
-    } else if (data.abstained && data.hits && data.hits.length) {
-      article.appendChild(el("h3", { className: "answer__sources-title", text: "Sections les plus proches" }));
-      var near = el("ul", { className: "nearest" });
-      data.hits.slice(0, 3).forEach(function (h) {
-        var label = sourceWhere({ doc_id: h.doc_id, section_path: h.section_path, line_start: h.line_start, line_end: h.line_end }, true);
-        near.appendChild(el("li", null, [el("button", {
-          type: "button", className: "link-button", text: label, "aria-controls": "source-panel",
-          onclick: function (e) { openSource({ doc_id: h.doc_id, section_path: h.section_path, line_start: h.line_start, line_end: h.line_end, quote: "" }, null, e.currentTarget); }
-        })]));
-      });
-      article.appendChild(near);
     }
 
     var status = el("span", { className: "copy-status", role: "status" });
@@ -320,10 +430,18 @@
   }
 
   function updateCounter() {
-    var n = $("question").value.length;
+    var n = charCount($("question").value.trim());
     var counter = $("question-count");
-    counter.textContent = formatNumber(n) + " / 2\u202f000 caractères";
-    counter.classList.toggle("is-over", n > MAX_QUESTION);
+    var over = n > MAX_QUESTION;
+    counter.textContent = formatNumber(n) + " / 2\u202f000 caractères" + (over ? " : trop long de " + formatNumber(n - MAX_QUESTION) : "");
+    counter.classList.toggle("is-over", over);
+    if (over) $("question").setAttribute("aria-invalid", "true");
+    else $("question").removeAttribute("aria-invalid");
+  }
+
+  function tooLongMessage(n) {
+    return "La question dépasse la limite de 2\u202f000 caractères (" + formatNumber(n) + " saisis) : " +
+      "raccourcissez-la de " + plural(n - MAX_QUESTION, "caractère", "caractères") + " avant de l'envoyer. Rien n'a été envoyé.";
   }
 
   var asking = false;
@@ -336,8 +454,11 @@
       $("question").focus();
       return;
     }
-    if (question.length > MAX_QUESTION) {
-      showAlert("ask-alert", "La question dépasse la limite de 2 000 caractères (" + question.length + " saisis).");
+    var n = charCount(question);
+    if (n > MAX_QUESTION) {
+      // Refused whole: a cut question would be answered as if the user had asked something else.
+      showAlert("ask-alert", tooLongMessage(n));
+      $("question").focus();
       return;
     }
     if (asking) return;
@@ -349,7 +470,7 @@
     if (history.length) payload.history = history.slice(-HISTORY_TURNS);
     postJSON("/api/ask", payload).then(function (data) {
       addTurn(question, data);
-      history.push({ question: question, answer: data.answer || "" });
+      history.push({ question: question, answer: M.plain(data.answer || "") });
       $("question").value = "";
       updateCounter();
       setStatus("ask-status", "");
@@ -386,6 +507,9 @@
   }
 
   // ---- source panel -----------------------------------------------------------------------------
+  // target: {kind: "citation" | "rule" | "suggestion", doc_id, doc_title?, section_path?, line_start,
+  //          line_end, quote?, number?, focusNote?}. A citation and a rule's paragraph are cited lines
+  // (marked, « Lignes citées »); a suggestion is a section to read, shown without marks.
 
   function markOpen(button) {
     Array.prototype.forEach.call(document.querySelectorAll('.cite[aria-expanded="true"]'), function (b) {
@@ -394,43 +518,52 @@
     if (button && button.classList.contains("cite")) button.setAttribute("aria-expanded", "true");
   }
 
-  function openSource(c, number, opener) {
+  var PANEL_TITLES = { citation: "Source", rule: "Paragraphe cité", suggestion: "Section proposée" };
+
+  function openSource(target, opener) {
     lastOpener = opener || null;
     markOpen(opener);
     var panel = $("source-panel");
     panel.hidden = false;
     document.body.classList.add("has-panel");
-    $("source-title").textContent = number ? "Source [" + number + "]" : "Passage du corpus";
+    $("source-title").textContent = target.kind === "citation" && target.number
+      ? "Source [" + target.number + "]" : PANEL_TITLES[target.kind] || "Passage du corpus";
     var body = $("source-body");
     body.textContent = "";
     body.scrollTop = 0;
     body.setAttribute("aria-busy", "true");
     body.appendChild(el("p", { className: "status is-busy", text: "Chargement du passage…" }));
     $("source-title").focus();
-    loadExcerpt(c, CONTEXT_LINES);
+    var context = target.kind === "suggestion" ? 0 : CONTEXT_LINES;
+    loadExcerpt(target, context);
   }
 
-  function loadExcerpt(c, context) {
+  function excerptRange(target, context) {
+    var start = Math.max(1, target.line_start - context);
+    var end = target.line_end + context;
+    if (target.kind === "suggestion") end = Math.min(end, target.line_start + SECTION_LINES - 1 + context);
+    return [start, end];
+  }
+
+  function loadExcerpt(target, context) {
     var body = $("source-body");
-    var start = Math.max(1, c.line_start - context);
-    var end = c.line_end + context;
-    var url = "/api/documents/" + encodeURIComponent(c.doc_id) + "?start=" + start + "&end=" + end;
+    var range = excerptRange(target, context);
+    var url = "/api/documents/" + encodeURIComponent(target.doc_id) + "?start=" + range[0] + "&end=" + range[1];
     api(url).then(function (doc) {
-      docTitles[doc.doc_id] = doc.doc_title;
+      titleOf(doc.doc_id, doc.doc_title);
       body.textContent = "";
       body.removeAttribute("aria-busy");
-      renderExcerpt(body, c, doc, context);
+      renderExcerpt(body, target, doc, context);
     }, function (err) {
       body.textContent = "";
       body.removeAttribute("aria-busy");
-      var alert = el("div", { className: "alert alert--error", role: "alert" }, [
+      body.appendChild(el("div", { className: "alert alert--error", role: "alert" }, [
         el("p", { className: "alert__title", text: "Erreur" }), el("p", { text: err.message })
-      ]);
-      body.appendChild(alert);
+      ]));
     });
   }
 
-  // Where the quote sits in the cited lines: {lineNumber: [start, end]} of the characters to mark, or
+  // Where the quote sits in the cited lines: {lineNumber: [start, end]} of the raw characters to mark, or
   // null when there is no quote or it cannot be found (whitespace may differ, words may not).
   function quoteRanges(lines, quote) {
     var words = (quote || "").trim().split(/\s+/).filter(Boolean);
@@ -449,43 +582,62 @@
     return out;
   }
 
-  function renderExcerpt(body, c, doc, context) {
+  function isBlank(text) { return !M.plain(text).trim(); }
+
+  function renderExcerpt(body, target, doc, context) {
+    var cites = target.kind !== "suggestion";
     body.appendChild(el("p", { className: "source__doc", text: doc.doc_title }));
-    var path = c.section_path && c.section_path.length ? c.section_path : (doc.section ? doc.section.path : []);
-    if (path && path.length) body.appendChild(el("p", { className: "source__path", text: path.join(" › ") }));
-    body.appendChild(el("p", { className: "source__lines", text: "Lignes citées : " + c.line_start + " à " + c.line_end + " (sur " + formatNumber(doc.total_lines) + ")" }));
-    if (c.quote) body.appendChild(el("blockquote", { className: "source__quote", text: c.quote.replace(/\s+/g, " ").trim() }));
+    var path = target.section_path && target.section_path.length ? target.section_path : (doc.section ? doc.section.path : []);
+    if (path && path.length) body.appendChild(el("p", { className: "source__path", text: path.map(oneLine).join(" › ") }));
+
+    var inSpan = function (n) { return n >= target.line_start && n <= target.line_end; };
+    // « Lignes citées » only names lines that say something: never the blank lines around a paragraph.
+    var cited = cites ? doc.lines.filter(function (l) { return inSpan(l.number) && !isBlank(l.text); }).map(function (l) { return l.number; }) : [];
+    var span = cited.length ? [cited[0], cited[cited.length - 1]] : [target.line_start, target.line_end];
+    var label = cites
+      ? (span[0] === span[1] ? "Ligne citée : " + span[0] : "Lignes citées : " + span[0] + " à " + span[1])
+      : "Section : lignes " + target.line_start + " à " + target.line_end;
+    body.appendChild(el("p", { className: "source__lines", text: label + " (sur " + formatNumber(doc.total_lines) + ")" }));
+    if (target.quote) {
+      var quote = el("blockquote", { className: "source__quote" });
+      quote.appendChild(renderText(target.quote));
+      body.appendChild(quote);
+    }
 
     var list = el("ol", {
       className: "excerpt",
-      "aria-label": "Extrait du document, " + linesLabel(doc.start, doc.end) + " ; lignes citées surlignées"
+      "aria-label": "Extrait du document, " + linesLabel(doc.start, doc.end) + (cites ? " ; lignes citées surlignées" : "")
     });
-    var firstCited = null;
-    var citedLines = doc.lines.filter(function (line) { return line.number >= c.line_start && line.number <= c.line_end; });
-    var ranges = quoteRanges(citedLines, c.quote);
+    var firstShown = null;
+    var ranges = quoteRanges(doc.lines.filter(function (l) { return inSpan(l.number); }), target.quote);
+    var calls = [];
     doc.lines.forEach(function (line) {
-      var cited = line.number >= c.line_start && line.number <= c.line_end;
-      var heading = /^#{1,6}\s/.test(line.text);
+      var isCited = cited.indexOf(line.number) !== -1;
+      var kind = M.info(line.text);
+      var mark = isCited ? (ranges ? ranges[line.number] : [0, line.text.length]) : null;
       var text = el("span", { className: "excerpt__text" });
-      if (cited) {
-        // The quoted words are marked exactly; without a quote (a rule's paragraph), the whole line.
-        var r = ranges ? ranges[line.number] : [0, line.text.length];
-        if (r && r[1] > r[0]) {
-          if (r[0] > 0) text.appendChild(document.createTextNode(line.text.slice(0, r[0])));
-          text.appendChild(el("mark", { text: line.text.slice(r[0], r[1]) }));
-          if (r[1] < line.text.length) text.appendChild(document.createTextNode(line.text.slice(r[1])));
-        } else {
-          text.textContent = line.text;
+      text.appendChild(M.render(line.text, {
+        mark: mark && mark[1] > mark[0] ? mark : null,
+        note: function (n) {
+          var call = { n: n, line: line.number, cited: isCited, target: null };
+          call.link = el("a", {
+            href: "#source-panel", className: "note-call", "aria-label": "Note " + n, text: String(n),
+            onclick: function (e) { e.preventDefault(); if (call.target !== null) goToLine(body, call.target); }
+          });
+          calls.push(call);
+          return el("sup", { className: "md-note" }, [call.link]);
         }
-        text.appendChild(el("span", { className: "visually-hidden", text: " (ligne citée)" }));
-      } else {
-        text.textContent = line.text;
-      }
+      }));
+      if (isCited) text.appendChild(el("span", { className: "visually-hidden", text: " (ligne citée)" }));
       var li = el("li", {
-        className: "excerpt__line" + (cited ? " excerpt__line--cited" : "") + (heading ? " excerpt__line--heading" : ""),
-        "data-line": line.number
+        id: "src-line-" + line.number,
+        className: "excerpt__line" + (isCited ? " excerpt__line--cited" : "") +
+          (!cites && inSpan(line.number) ? " excerpt__line--section" : "") +
+          (kind.heading ? " excerpt__line--heading" : "") + (kind.note !== null ? " excerpt__line--note" : ""),
+        "data-line": line.number,
+        "data-note": kind.note === null ? null : String(kind.note)
       }, [el("span", { className: "excerpt__no", "aria-hidden": "true", text: String(line.number) }), text]);
-      if (cited && !firstCited) firstCited = li;
+      if (!firstShown && (isCited || (!cites && line.number === target.line_start))) firstShown = li;
       list.appendChild(li);
     });
     body.appendChild(list);
@@ -494,15 +646,89 @@
     if (doc.start > 1 || doc.end < doc.total_lines) {
       more.appendChild(el("button", {
         type: "button", className: "btn btn--tertiary btn--sm", text: "Afficher plus de contexte",
-        onclick: function () { loadExcerpt(c, context + 20); }
+        onclick: function () { loadExcerpt(target, context + 20); }
       }));
     }
     if (more.childNodes.length) body.appendChild(more);
     // Scroll the panel (never the page) so that the cited lines are in view, below the quote if possible.
-    if (firstCited) {
-      var top = firstCited.getBoundingClientRect().top - body.getBoundingClientRect().top + body.scrollTop;
-      if (top + firstCited.offsetHeight > body.clientHeight) body.scrollTop = Math.max(0, top - body.clientHeight / 4);
+    if (firstShown) {
+      var top = firstShown.getBoundingClientRect().top - body.getBoundingClientRect().top + body.scrollTop;
+      if (top + firstShown.offsetHeight > body.clientHeight) body.scrollTop = Math.max(0, top - body.clientHeight / 4);
     }
+    resolveNotes(body, target, doc, calls);
+  }
+
+  // Each footnote call links to its note: the first line below it that starts with the same number
+  // (numbering restarts on every page of the source). A note outside the excerpt is fetched and shown
+  // under it; a call whose note cannot be found stays a plain superscript.
+  function resolveNotes(body, target, doc, calls) {
+    if (!calls.length) { focusNote(body, target, calls); return; }
+    function findIn(lines, call) {
+      for (var i = 0; i < lines.length; i++) {
+        if (lines[i].number > call.line && lines[i].number <= call.line + NOTE_LOOKAHEAD && M.info(lines[i].text).note === call.n) return lines[i].number;
+      }
+      return null;
+    }
+    var missing = [];
+    calls.forEach(function (call) {
+      call.target = findIn(doc.lines, call);
+      if (call.target === null) missing.push(call);
+    });
+    function finish(extra) {
+      if (extra && extra.length) {
+        var notesId = newId("notes");
+        var notes = el("ol", { className: "excerpt excerpt--notes", "aria-labelledby": notesId });
+        var added = {};
+        missing.forEach(function (call) {
+          call.target = findIn(extra, call);
+          if (call.target === null || added[call.target]) return;
+          added[call.target] = true;
+          var line = extra.filter(function (l) { return l.number === call.target; })[0];
+          var text = el("span", { className: "excerpt__text" }, [M.render(line.text)]);
+          notes.appendChild(el("li", { id: "src-line-" + line.number, className: "excerpt__line excerpt__line--note", "data-line": line.number,
+                                       "data-note": String(call.n) },
+            [el("span", { className: "excerpt__no", "aria-hidden": "true", text: String(line.number) }), text]));
+        });
+        if (notes.childNodes.length) {
+          var where = body.querySelector(".source__more");
+          var section = el("section", { className: "source__notes" }, [
+            el("h3", { className: "source__notes-title", id: notesId, text: "Notes de bas de page" }), notes]);
+          body.insertBefore(section, where);
+        }
+      }
+      calls.forEach(function (call) {
+        if (call.target === null) {
+          var sup = call.link.parentNode;
+          sup.replaceChild(document.createTextNode(String(call.n)), call.link);
+          return;
+        }
+        call.link.setAttribute("href", "#src-line-" + call.target);
+      });
+      focusNote(body, target, calls);
+    }
+    var last = doc.end;
+    if (!missing.length || last >= doc.total_lines) { finish(null); return; }
+    var end = Math.min(doc.total_lines, Math.max.apply(null, missing.map(function (c) { return c.line; })) + NOTE_LOOKAHEAD);
+    if (end - last > 450) end = last + 450; // the API serves 500 lines at most
+    api("/api/documents/" + encodeURIComponent(doc.doc_id) + "?start=" + (last + 1) + "&end=" + end)
+      .then(function (more) { finish(more.lines); }, function () { finish(null); });
+  }
+
+  function goToLine(body, number) {
+    var li = document.getElementById("src-line-" + number);
+    if (!li) return;
+    li.setAttribute("tabindex", "-1");
+    var top = li.getBoundingClientRect().top - body.getBoundingClientRect().top + body.scrollTop;
+    body.scrollTop = Math.max(0, top - body.clientHeight / 4);
+    li.focus({ preventScroll: true });
+  }
+
+  // Opened from a note call of a quote: go to that note.
+  function focusNote(body, target, calls) {
+    if (!target.focusNote) return;
+    var call = calls.filter(function (c) { return c.n === target.focusNote && c.cited && c.target !== null; })[0] ||
+      calls.filter(function (c) { return c.n === target.focusNote && c.target !== null; })[0];
+    if (call) goToLine(body, call.target);
   }
 
   function closeSource(restoreFocus) {
@@ -524,86 +750,123 @@
 
   // ---- contract check ---------------------------------------------------------------------------
 
-  function ruleCitationButton(cit) {
-    if (!cit || !cit.doc_id) return document.createTextNode("—");
-    var label = (SHORT_DOCS[cit.doc_id] || cit.doc_id) + ", l.\u00a0" + cit.line_start +
+  function ruleSourceButton(cit) {
+    if (!cit || !cit.doc_id) return null;
+    var label = shortTitle(titleOf(cit.doc_id, cit.doc_title)) + ", l.\u00a0" + cit.line_start +
       (cit.line_end !== cit.line_start ? "-" + cit.line_end : "");
+    // The visible text starts the accessible name: speech users say what they see.
     return el("button", {
-      type: "button", className: "link-button", text: label, "aria-controls": "source-panel",
-      "aria-label": "Lire le paragraphe cité, " + linesLabel(cit.line_start, cit.line_end) + " de " + (docTitles[cit.doc_id] || cit.doc_id),
+      type: "button", className: "link-button results__source-button", "aria-controls": "source-panel",
       onclick: function (e) {
-        openSource({ doc_id: cit.doc_id, section_path: [], line_start: cit.line_start, line_end: cit.line_end, quote: "" }, null, e.currentTarget);
+        openSource({ kind: "rule", doc_id: cit.doc_id, doc_title: cit.doc_title, section_path: [],
+                     line_start: cit.line_start, line_end: cit.line_end, quote: "" }, e.currentTarget);
       }
-    });
+    }, [label, el("span", { className: "visually-hidden", text: " : lire le paragraphe cité" })]);
   }
 
-  // A rule id with break opportunities after its underscores, for narrow columns.
-  function ruleCode(id) {
-    var code = el("code");
-    String(id).split("_").forEach(function (part, i, parts) {
-      code.appendChild(document.createTextNode(part + (i < parts.length - 1 ? "_" : "")));
-      if (i < parts.length - 1) code.appendChild(el("wbr"));
-    });
-    return code;
+  function valuesText(values) {
+    return Object.keys(values || {}).map(function (k) {
+      var v = values[k];
+      return k + " = " + (v !== null && typeof v === "object" ? JSON.stringify(v) : String(v));
+    }).join(" · ");
+  }
+
+  function ruleRow(r, actions) {
+    var action = r.action === null || r.action === undefined ? null : String(r.action);
+    var actionText = action === null ? "Contrat entier"
+      : "Action " + action + (actions[action] ? " · " + actions[action] : "");
+    var details = el("details", { className: "results__details" }, [
+      el("summary", null, ["Détails", el("span", { className: "visually-hidden", text: " : " + (r.rule_title || r.rule) })]),
+      el("p", null, ["Règle ", el("code", { text: r.rule }), r.values && Object.keys(r.values).length ? " · " + valuesText(r.values) : ""])
+    ]);
+    return el("tr", { className: "row--" + r.verdict, "data-verdict": r.verdict, "data-rule": r.rule }, [
+      el("td", { className: "results__rule" }, [el("span", { className: "results__rule-title", text: r.rule_title || r.rule }), details]),
+      el("td", { className: "results__action", "data-label": "Action", text: actionText }),
+      el("td", { className: "results__message", "data-label": "Constat", text: capitalize(r.message || "") }),
+      el("td", { className: "results__source", "data-label": "Source" }, [ruleSourceButton(r.citation) || "—"])
+    ]);
+  }
+
+  function resultsTable(rows, labelId, actions) {
+    var table = el("table", { className: "results", "aria-labelledby": labelId }, [
+      el("colgroup", null, [el("col", { className: "results__col-rule" }), el("col", { className: "results__col-action" }),
+                            el("col", { className: "results__col-message" }), el("col", { className: "results__col-source" })]),
+      el("thead", null, [el("tr", null, [
+        el("th", { scope: "col", text: "Règle" }),
+        el("th", { scope: "col", text: "Action" }),
+        el("th", { scope: "col", text: "Constat" }),
+        el("th", { scope: "col", text: "Source" })
+      ])])
+    ]);
+    var tbody = el("tbody");
+    rows.forEach(function (r) { tbody.appendChild(ruleRow(r, actions)); });
+    table.appendChild(tbody);
+    return el("div", { className: "table-wrap" }, [table]);
+  }
+
+  // « Aucune violation · 3 points à vérifier · 4 informations »: what needs attention, never a promise
+  // that everything is fine beside points still to check.
+  function summaryTitle(counts) {
+    var parts = [counts.violation ? plural(counts.violation, "violation", "violations") : "Aucune violation"];
+    if (counts.warning) parts.push(plural(counts.warning, "point à vérifier", "points à vérifier"));
+    if (counts.info) parts.push(plural(counts.info, "information", "informations"));
+    return parts.join(" · ");
+  }
+
+  function summaryText(counts) {
+    if (counts.violation) return "Le contrat ne respecte pas toutes les règles contrôlées : corrigez les violations avant signature.";
+    if (counts.warning) return "Aucune règle n'est enfreinte, mais " + plural(counts.warning, "point demande", "points demandent") +
+      " une vérification avant signature.";
+    if (counts.info) return "Aucune règle n'est enfreinte ; " + (counts.info > 1 ? "certaines règles n'ont" : "une règle n'a") +
+      " pas pu être vérifiée faute de données.";
+    return "Le contrat respecte toutes les règles contrôlées.";
   }
 
   function renderCheck(result, sourceName) {
     var out = $("check-result");
     out.textContent = "";
-    var rows = (result.results || []).slice();
+    var rows = result.results || [];
     var counts = { violation: 0, warning: 0, info: 0, ok: 0 };
     rows.forEach(function (r) { if (counts[r.verdict] !== undefined) counts[r.verdict] += 1; });
-    var ok = !!result.ok;
-    var summaryParts = [
-      counts.violation + " violation" + (counts.violation > 1 ? "s" : ""),
-      counts.warning + " avertissement" + (counts.warning > 1 ? "s" : ""),
-      counts.info + " information" + (counts.info > 1 ? "s" : ""),
-      counts.ok + " règle" + (counts.ok > 1 ? "s" : "") + " conforme" + (counts.ok > 1 ? "s" : "")
-    ];
-    var summary = el("div", { className: "check-summary " + (ok ? "check-summary--ok" : "check-summary--ko"), "data-ok": ok ? "true" : "false" }, [
-      el("p", {
-        className: "check-summary__title",
-        text: ok ? "Aucune violation : le contrat respecte toutes les règles contrôlées."
-                 : counts.violation + " violation" + (counts.violation > 1 ? "s" : "") + " : le contrat ne respecte pas toutes les règles."
-      }),
-      el("p", { text: summaryParts.join(" · ") + (sourceName ? " — " + sourceName : "") })
-    ]);
-    out.appendChild(summary);
+    var actions = {};
+    var contract = result.contract || null;
+    if (contract) (contract.actions || []).forEach(function (a) { actions[a.id] = a.intitule; });
+    rows.forEach(function (r) { if (r.citation && r.citation.doc_title) titleOf(r.citation.doc_id, r.citation.doc_title); });
 
-    rows.sort(function (a, b) { return (RULE_ORDER[a.verdict] || 0) - (RULE_ORDER[b.verdict] || 0); });
-    var filterId = "hide-ok-" + Math.random().toString(36).slice(2, 9);
-    var hideOk = el("input", { type: "checkbox", id: filterId, className: "checkbox__input" });
-    out.appendChild(el("div", { className: "checkbox" }, [
-      hideOk,
-      el("label", { "for": filterId, text: "Masquer les règles conformes (" + counts.ok + ")" })
-    ]));
-    var table = el("table", { className: "results" }, [
-      el("caption", { text: "Résultat de chaque règle (" + rows.length + ")" }),
-      el("thead", null, [el("tr", null, [
-        el("th", { scope: "col", text: "Verdict" }),
-        el("th", { scope: "col", text: "Règle" }),
-        el("th", { scope: "col", text: "Action" }),
-        el("th", { scope: "col", text: "Message" }),
-        el("th", { scope: "col", text: "Source" })
-      ])])
+    var state = counts.violation ? "ko" : counts.warning ? "warn" : "ok";
+    var titleId = newId("report");
+    var facts = [];
+    if (contract) {
+      facts.push(contract.nom, "année " + contract.annee, plural((contract.actions || []).length, "action", "actions"));
+    }
+    if (sourceName) facts.push(sourceName);
+    var summary = el("div", { className: "check-summary check-summary--" + state, "data-ok": result.ok ? "true" : "false" }, [
+      el("h2", { className: "check-summary__title", id: titleId, tabindex: "-1", text: summaryTitle(counts) }),
+      el("p", { className: "check-summary__text", text: summaryText(counts) }),
+      facts.length ? el("p", { className: "check-summary__facts", text: facts.join(" · ") }) : null
     ]);
-    var tbody = el("tbody");
-    rows.forEach(function (r) {
-      var verdict = RULE_VERDICTS[r.verdict] ? r.verdict : "info";
-      tbody.appendChild(el("tr", { className: "row--" + verdict, "data-verdict": r.verdict, "data-rule": r.rule }, [
-        el("td", { "data-label": "Verdict" }, [el("span", { className: "badge badge--" + verdict, text: RULE_VERDICTS[verdict] })]),
-        el("td", { "data-label": "Règle", className: "results__rule" }, [
-          r.rule_title ? el("span", { className: "results__rule-title", text: r.rule_title }) : null,
-          ruleCode(r.rule)
-        ]),
-        el("td", { "data-label": "Action", text: r.action === null || r.action === undefined ? "Contrat entier" : String(r.action) }),
-        el("td", { "data-label": "Message", className: "results__message", text: r.message || "" }),
-        el("td", { "data-label": "Source", className: "results__source" }, [ruleCitationButton(r.citation)])
-      ]));
+    var report = el("section", { className: "report", "aria-labelledby": titleId }, [summary]);
+
+    RULE_GROUPS.forEach(function (g) {
+      var inGroup = rows.filter(function (r) { return r.verdict === g[0]; });
+      if (!inGroup.length) return;
+      var id = newId("group");
+      var heading = (inGroup.length > 1 ? g[1] : g[2]) + " (" + formatNumber(inGroup.length) + ")";
+      if (g[0] === "ok") {
+        // Conforming rules are folded: what needs attention comes first and fits a phone.
+        report.appendChild(el("details", { className: "report-group report-group--ok" }, [
+          el("summary", { className: "report-group__summary", id: id, text: heading }),
+          resultsTable(inGroup, id, actions)
+        ]));
+      } else {
+        report.appendChild(el("section", { className: "report-group report-group--" + g[0], "aria-labelledby": id }, [
+          el("h3", { className: "report-group__title", id: id, text: heading }),
+          resultsTable(inGroup, id, actions)
+        ]));
+      }
     });
-    table.appendChild(tbody);
-    hideOk.addEventListener("change", function () { table.classList.toggle("results--hide-ok", hideOk.checked); });
-    out.appendChild(el("div", { className: "table-wrap" }, [table]));
+    out.appendChild(report);
+    return summary;
   }
 
   var checking = false;
@@ -640,7 +903,8 @@
     setStatus("check-status", "Vérification du contrat…", true);
     api("/api/check", request).then(function (result) {
       setStatus("check-status", "");
-      renderCheck(result, sourceName);
+      var summary = renderCheck(result, sourceName);
+      summary.querySelector("h2").focus();
     }, function (err) {
       setStatus("check-status", "");
       showAlert("check-alert", err.message);
@@ -680,12 +944,17 @@
     });
   }
 
+  window.Pacte = {
+    onTab: onTab, api: api, postJSON: postJSON, el: el, showAlert: showAlert, hideAlert: hideAlert,
+    setStatus: setStatus, openSource: openSource, markup: M
+  };
+
   document.addEventListener("DOMContentLoaded", function () {
-    setupTabs();
     setupAsk();
     setupSourcePanel();
     setupCheck();
     setupApiKey();
+    setupTabs();
     document.documentElement.setAttribute("data-ready", "true");
   });
 })();

@@ -10,8 +10,8 @@ from .base import Result, rule
     "indicators_required",
     "Indicateurs : au moins un par action, avec T0 et cibles annuelles 2024-2027",
     "Chaque action doit comporter au moins un indicateur, chacun avec une situation de départ (T0) et une "
-    "cible pour chaque année de 2024 à 2027 : avertissement sinon. Un contrat lu depuis un tableau financier "
-    "ne contient pas d'indicateurs : la règle n'y est pas vérifiable (info).",
+    "cible pour chaque année de 2024 à 2027 : avertissement sinon. Un contrat qui ne fournit aucun indicateur "
+    "(un tableau financier de l'annexe 10 sans sa table « Indicateurs ») n'est pas vérifiable (info).",
     params=("contract_first_year", "contract_last_year"),
     refs=("indicators",),
 )
@@ -19,10 +19,11 @@ def indicators_required(contract, p):
     cite = p.ref("indicators")
     years = range(int(p.value("contract_first_year")), int(p.value("contract_last_year")) + 1)
     if all(a.indicateurs is None for a in contract.actions):
-        # A financial table carries no indicators: one notice, not one per action.
+        # A bare Annexe 10 table has no indicators: one notice, not one per action, saying how to add them.
         yield Result("indicators_required", None, "info",
-                     f"indicateurs non fournis (tableau financier seul) : T0 et cibles non vérifiables pour les "
-                     f"{len(contract.actions)} actions", cite, {"actions": len(contract.actions)})
+                     f"indicateurs non fournis : T0 et cibles non vérifiables pour les {len(contract.actions)} "
+                     "actions (dans un classeur ou un CSV, ajoutez la table « Indicateurs » : fiche action N°, "
+                     "indicateur, T0, cible par année)", cite, {"actions": len(contract.actions)})
         return
     for a in contract.actions:
         if a.indicateurs is None:
