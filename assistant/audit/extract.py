@@ -121,7 +121,8 @@ class ExtractedContract:
             put(f"plafonds_etat.{axis}", v)
         for i, a in enumerate(self.actions):
             base = f"actions[{i}]"
-            put(f"{base}.id", Value(a.id, a.intitule.place))
+            put(f"{base}.id", Value(a.id, Place.of(a.row.lines) if a.row is not None else (
+                Place.of(a.fiche.numbers[0][1]) if a.fiche is not None else None)))
             put(f"{base}.axe", a.axe)
             put(f"{base}.intitule", a.intitule)
             put(f"{base}.statut", a.statut)

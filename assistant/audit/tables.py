@@ -86,6 +86,7 @@ class Table:
     header: tuple[int, int] | None
     year: int | None = None
     caption: str = ""
+    title: str = ""  # the lines just above a markdown or spreadsheet table
     share: str | None = None  # summary tables: whose money the axis columns hold
     positional: bool = False  # cells known (markdown, spreadsheet), not matched by arithmetic
 
@@ -481,10 +482,14 @@ def positional_tables(doc: SourceDocument) -> list[Table]:
             if current is not None:
                 tables.append(current)
             current = Table(line, line, columns, [], (line, line), positional=True)
-            current.caption = _caption(doc, i, cells)
+            current.title = _caption(doc, i, [])
+            current.caption = collapse(current.title + " " + " ".join(cells))
             years = sorted(set(years_in(" ".join(cells) + " " + current.caption)))
             current.year = years[-1] if len(years) == 1 else None
             current.share = _summary_share(current)
+            for c in current.columns:
+                if c.share == "axis":
+                    c.share = current.share or "axis"  # whose money: from the caption, else unknown
             continue
         if current is None:
             continue
@@ -514,9 +519,12 @@ def _caption(doc: SourceDocument, idx: int, cells: list[str]) -> str:
 
 
 def _summary_share(table: Table) -> str | None:
-    if not any(c.axis is not None and c.share == "axis" for c in table.columns):
+    """Whose money the axis columns of a summary table hold (« Crédits de l'État par axe »)."""
+    if not any(c.axis is not None for c in table.columns):
         return None
-    return vocabulary().first_share(norm(table.caption))
+    caption = table.title + " " + " ".join(c.name for c in table.columns if c.share != "label")
+    found = vocabulary().first_share(norm(caption))
+    return found if found in ("etat", "collectivite") else (found or None)
 
 
 def _cell_offsets(doc: SourceDocument, line: int, cells: list[str]) -> list[int]:
@@ -542,8 +550,7 @@ def _positional_row(doc: SourceDocument, table: Table, cells: list[str], line: i
         money = col.share in SHARES or col.axis is not None
         amount = _cell_amount(cell, line, offsets[k], money) if cell.strip() else None
         if amount is not None and money:
-            share_col = col if col.share in SHARES else Column(table.share or "total", col.name, axis=col.axis)
-            values.append((share_col, amount))
+            values.append((col, amount))
             continue
         if cell.strip():
             labels.append((k, cell.strip()))

@@ -53,6 +53,7 @@ class Vocabulary:
     distribution: re.Pattern
     part_heads: tuple[tuple[str, re.Pattern], ...]
     territory_stop_words: frozenset[str]
+    contract_total_words: re.Pattern
 
     def named_axis(self, text: str) -> int | None:
         """The axis whose name a (normalised) text contains, if exactly one."""
@@ -117,4 +118,5 @@ def vocabulary(path: Path = VOCABULARY_FILE) -> Vocabulary:
         part_heads=tuple((kind, re.compile(r"^(?:" + "|".join(re.escape(norm(w)) for w in words) + r")\b"))
                          for kind, words in data["parts"].items()),
         territory_stop_words=frozenset(norm(w) for w in data["territory_stop_words"]),
+        contract_total_words=_alternation(data["contract_total_words"]),
     )
