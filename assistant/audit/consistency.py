@@ -228,9 +228,28 @@ class Checker:
     def table_sums(self, table: Table) -> None:
         name = self._table_name(table)
         header = table.header or (table.line_start, table.line_start)
+        # Sub-totals and totals against the rows they close (first: a wrong cell there also breaks its row).
+        flagged: set[int] = set()
+        group: list[Row] = []
+        subtotals: list[Row] = []
+        body: list[Row] = []
+        for row in table.rows:
+            if row.kind in ("action", "year", "territory"):
+                group.append(row)
+                body.append(row)
+            elif row.kind == "subtotal":
+                if self._close(table, row, group, name, f"sous-total{self._axis_words(row, group)}"):
+                    flagged.add(row.line)
+                subtotals.append(row)
+                group = []
+            elif row.kind == "total":
+                alternatives = [subtotals] if subtotals and not group else []
+                if self._close(table, row, body, name, "total", alternatives=alternatives):
+                    flagged.add(row.line)
+                group, subtotals, body = [], [], []
         # A row's total against its shares.
         for row in table.rows:
-            if not row.aligned or row.kind == "territory" and table.is_summary:
+            if not row.aligned or row.line in flagged or (row.kind == "territory" and table.is_summary):
                 continue
             total = row.share("total")
             parts = [a.cents for c, a in row.values if c.share in ("etat", "collectivite", "autres")]
@@ -243,24 +262,6 @@ class Checker:
                          f"{_sum_text(parts)} = {fmt_eur(sum(parts))} (écart {fmt_eur(total - sum(parts))}).",
                          euros(total), euros(sum(parts)), [row.lines, header],
                          action=row.action_id if row.kind == "action" else self._fiche_of(table))
-        # Sub-totals and totals against the rows they close.
-        group: list[Row] = []
-        subtotals: list[Row] = []
-        body: list[Row] = []
-        for row in table.rows:
-            if row.kind in ("action", "year", "territory"):
-                group.append(row)
-                body.append(row)
-            elif row.kind == "subtotal":
-                self._close(table, row, group, name, f"sous-total{self._axis_words(row, group)}")
-                subtotals.append(row)
-                group = []
-            elif row.kind == "total":
-                if subtotals and not group:
-                    self._close(table, row, body, name, "total", alternatives=[subtotals])
-                else:
-                    self._close(table, row, body, name, "total")
-                group, subtotals, body = [], [], []
 
     def _fiche_of(self, table: Table) -> str | None:
         fiche = next((f for f in self.st.fiches if f.budget is table), None)
@@ -272,9 +273,11 @@ class Checker:
         return f" de l'axe {axis}" if axis else ""
 
     def _close(self, table: Table, row: Row, parts: list[Row], name: str, what: str,
-               alternatives: list[list[Row]] = ()) -> None:
+               alternatives: list[list[Row]] = ()) -> bool:
+        """Each cell of a (sub-)total row against the rows it closes; True when one was reported."""
         if not row.aligned or not parts:
-            return
+            return False
+        reported = False
         for column, amount in row.values:
             sums = []
             for rows in [parts, *alternatives]:
@@ -284,8 +287,13 @@ class Checker:
             same_share = sum(a.cents for r in parts for c, a in r.values if c.share == column.share and r.aligned)
             if column.sub or len([c for c in table.columns if c.share == column.share]) == 1:
                 sums.append(same_share)
+            if column.share == "total":
+                # The rows' own shares: a wrong total cell in one row is reported on that row only.
+                sums.append(sum(a.cents for r in parts for c, a in r.values
+                                if c.share in ("etat", "collectivite", "autres") and r.aligned))
             if any(not self.differ(amount.cents, s) for s in sums):
                 continue
+            reported = True
             computed = sums[0]
             lines = [row.lines] + [r.lines for r in parts[:MAX_PART_CITATIONS]]
             label = column.name if column.share not in SHARE_NAMES else SHARE_NAMES[column.share]
@@ -297,6 +305,7 @@ class Checker:
                      f"{name.capitalize()}, {what} ({label}) : {fmt_eur(amount.cents)} déclarés ≠ somme des "
                      f"{count} {unit} au-dessus {fmt_eur(computed)} (écart {fmt_eur(amount.cents - computed)}).",
                      euros(amount.cents), euros(computed), lines, action=self._fiche_of(table))
+        return reported
 
     # -- lists: « X € … se répartit ainsi : - a € - b € » ---------------------------------------
 

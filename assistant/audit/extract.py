@@ -58,6 +58,7 @@ class ExtractedAction:
     financement: dict[str, Value]  # etat, collectivite, total; autres financers by name
     autres: dict[str, Value] = field(default_factory=dict)
     fse_plus: Value | None = None
+    cee: Value | None = None
     dispositifs: list[tuple[str, Place | None]] = field(default_factory=list)
     indicateurs: list[dict] | None = None
     indicator_places: list[Place] = field(default_factory=list)
@@ -131,6 +132,7 @@ class ExtractedContract:
             for name, v in a.autres.items():
                 put(f"{base}.financement.autres.{name}", v)
             put(f"{base}.financement.fse_plus", a.fse_plus)
+            put(f"{base}.cee", a.cee)
             for k, (name, place) in enumerate(a.dispositifs):
                 if place:
                     out[f"{base}.dispositifs[{k}]"] = {"line_start": place.line_start, "line_end": place.line_end}
@@ -169,6 +171,8 @@ def _action_mapping(a: ExtractedAction) -> dict:
     if a.statut.value is not None:
         out["statut"] = a.statut.value
     out["financement"] = fin
+    if a.cee is not None and a.cee.value:
+        out["cee"] = _euros(a.cee.value)
     if a.dispositifs:
         out["dispositifs"] = [name for name, _ in a.dispositifs]
     if a.indicateurs is not None:
@@ -349,6 +353,7 @@ def _action(action_id: str, row: Row | None, fiche: Fiche | None, year: int | No
     financement: dict[str, Value] = {}
     autres: dict[str, Value] = {}
     fse = None
+    cee_value = None
     if source_row is None:
         for k in ("etat", "collectivite"):
             financement[k] = Value(None, note=f"montant {k} illisible : ni ligne au tableau financier, ni budget {year or ''} dans la fiche".replace("  ", " "))
@@ -369,11 +374,30 @@ def _action(action_id: str, row: Row | None, fiche: Fiche | None, year: int | No
         fse_parts = [a.cents for c, a in source_row.parts("collectivite") if c.sub]
         if fse_parts and sum(fse_parts):
             fse = Value(sum(fse_parts), place)
+        if "fse_plus" in source_row.extra:
+            fse = Value(source_row.extra["fse_plus"][0].cents, place)
+        if "cee" in source_row.extra and source_row.extra["cee"][0].cents:
+            # Column C counts every other financer, the CEE included: the CEE are set apart.
+            cee = source_row.extra["cee"][0].cents
+            others = sum(v.value for v in autres.values())
+            if others >= cee:
+                rest = others - cee
+                autres = {"autres financeurs": Value(rest, place)} if rest else {}
+                cee_value = Value(cee, place)
+            else:
+                notes.append("CEE supérieurs à la colonne des autres financeurs, qui les inclut : à vérifier")
         if not source_row.aligned:
             notes.append(f"ligne du {what} illisible (colonnes) : montants à vérifier")
     # Status
     statut = Value(None, note="pas de fiche action")
-    if fiche is not None:
+    table_status = (row.extra.get("statut") if row is not None else None)
+    if table_status is not None:
+        from ..rules.model import STATUSES
+
+        text = norm(table_status[0])
+        statut = Value(text if text in STATUSES else None, Place.of(table_status[1]),
+                       None if text in STATUSES else f"statut « {table_status[0]} » non reconnu")
+    elif fiche is not None:
         status, note = fiche.status()
         lines = [ln for s, ln in fiche.statuses] or fiche.status_lines
         statut = Value(status, Place.of((min(lines), max(lines))) if lines else None, note)
@@ -410,17 +434,27 @@ def _action(action_id: str, row: Row | None, fiche: Fiche | None, year: int | No
         notes=notes,
         row=row,
         fiche=fiche,
+        cee=cee_value,
     )
-    action.dispositifs = _dispositifs(intitule.value or "", fiche)
+    listed = row.extra.get("dispositifs") if row is not None else None
+    if listed is not None:
+        from ..rules.model import DISPOSITIFS
+
+        names = [d.strip() for d in re.split(r"[,;]", listed[0]) if d.strip()]
+        action.dispositifs = [(d, Place.of(listed[1])) for d in names if d in DISPOSITIFS]
+        unknown = [d for d in names if d not in DISPOSITIFS]
+        if unknown:
+            action.notes.append("dispositifs non reconnus : " + ", ".join(unknown))
+    else:
+        action.dispositifs = _dispositifs(intitule.value or "", fiche)
     return action
 
 
 def _financer_name(header: str) -> str:
     text = collapse(re.sub(r"[*()]", " ", header))
-    if norm(text) in ("autres", "autre", "autres financeurs", "autre financeur", "metropole/autre",
-                      "metropole/autres", "departement/autre", "autres partenaires", "partenaires"):
-        return "autres financeurs"
-    return text if not text.islower() else text.capitalize()
+    if re.search(r"\b(autres?|partenaires|cofinanceurs)\b", norm(text)):
+        return "autres financeurs"  # the generic column of other financers, whatever its header says
+    return text if not text.islower() else text.upper() if len(text) <= 4 else text.capitalize()
 
 
 def _dispositifs(title: str, fiche: Fiche | None) -> list[tuple[str, Place | None]]:

@@ -182,8 +182,21 @@ def territory_sections(doc: SourceDocument, mentions: list[Territory]) -> list[S
     sections = []
     for k, t in enumerate(firsts):
         end = firsts[k + 1].line - 1 if k + 1 < len(firsts) else len(doc.lines)
+        level = _heading_level(doc.lines[t.line - 1])
+        if level:
+            # A markdown section ends at the next heading of its level or above (« ## Récapitulatif … »).
+            for j in range(t.line, end):
+                other = _heading_level(doc.lines[j])
+                if other and other <= level:
+                    end = j
+                    break
         sections.append(Section(t, t.line, end))
     return sections
+
+
+def _heading_level(line: str) -> int:
+    m = re.match(r"^(#{1,6})\s", line.strip())
+    return len(m.group(1)) if m else 0
 
 
 def main_territory(mentions: list[Territory]) -> Territory | None:
@@ -427,14 +440,29 @@ _BULLET_RE = re.compile(r"^\s*(?:[-–—•▪◦*]|o\s|\d{1,2}[.)]\s|[^\w\s«(
 _TERMINAL_RE = re.compile(r"[.;!?]\s*$")
 
 
-def _sentence_bounds(lines, stripped, i: int, limit: int = 5) -> tuple[int, int]:
+def double_spaced(stripped: list[str]) -> bool:
+    """Text extracted from a PDF often has a blank line after every line: blank lines then do not
+    separate paragraphs."""
+    followed = [stripped[i + 1] == "" for i in range(len(stripped) - 1) if stripped[i]]
+    return bool(followed) and sum(followed) > 0.6 * len(followed)
+
+
+def _hard_stop(s: str) -> bool:
+    return s.startswith(("|", "#")) or s.endswith("|")
+
+
+def _sentence_bounds(lines, stripped, i: int, limit: int = 5, spaced: bool = True) -> tuple[int, int]:
     """0-based first and last line of the sentence that line i belongs to (PDF lines wrap sentences)."""
     a = i
     for _ in range(limit):
         p = a - 1
         while p >= 0 and not stripped[p]:
+            if not spaced:
+                p = -1
+                break
             p -= 1
-        if p < 0 or _TERMINAL_RE.search(stripped[p]) or stripped[p].endswith(":") or _BULLET_RE.match(stripped[a]):
+        if p < 0 or _hard_stop(stripped[p]) or _TERMINAL_RE.search(stripped[p]) or stripped[p].endswith(":") \
+                or _BULLET_RE.match(stripped[a]):
             break
         a = p
     b = i
@@ -443,8 +471,11 @@ def _sentence_bounds(lines, stripped, i: int, limit: int = 5) -> tuple[int, int]
             break
         q = b + 1
         while q < len(lines) and not stripped[q]:
+            if not spaced:
+                q = len(lines)
+                break
             q += 1
-        if q >= len(lines) or _BULLET_RE.match(stripped[q]):
+        if q >= len(lines) or _BULLET_RE.match(stripped[q]) or _hard_stop(stripped[q]):
             break
         b = q
     return a, b
@@ -461,14 +492,14 @@ def _before(stripped, a: int, sentences: int) -> list[tuple[int, int]]:
     while len(out) < sentences and end >= 0:
         while end >= 0 and not stripped[end]:
             end -= 1
-        if end < 0:
-            break
+        if end < 0 or _hard_stop(stripped[end]):
+            break  # a table or a heading: the sentences before it are about something else
         start = end
         for _ in range(6):
             p = start - 1
             while p >= 0 and not stripped[p]:
                 p -= 1
-            if p < 0 or _TERMINAL_RE.search(stripped[p]) or stripped[p].endswith(":"):
+            if p < 0 or _hard_stop(stripped[p]) or _TERMINAL_RE.search(stripped[p]) or stripped[p].endswith(":"):
                 break
             start = p
         out.append((start, end))
@@ -499,6 +530,7 @@ def find_statements(doc: SourceDocument, table_lines: set[int], fiche_spans: lis
     stripped = [s.strip() for s in lines]
     n = len(lines)
     amounts = [amounts_in(lines[i], i + 1) if "€" in lines[i] or "euro" in lines[i] else [] for i in range(n)]
+    spaced = double_spaced(stripped)
     out: list[Statement] = []
     in_list: set[int] = set()
     in_fiche = set()
@@ -513,7 +545,7 @@ def find_statements(doc: SourceDocument, table_lines: set[int], fiche_spans: lis
         items = _items_after(stripped, amounts, i)
         if len(items) < 2:
             continue
-        a, b = _sentence_bounds(lines, stripped, i)
+        a, b = _sentence_bounds(lines, stripped, i, spaced=spaced)
         intro = _text(stripped, a, b)
         intro_amounts = [x for k in range(a, b + 1) for x in amounts[k]]
         context = [intro]
@@ -554,7 +586,7 @@ def find_statements(doc: SourceDocument, table_lines: set[int], fiche_spans: lis
     for i in range(n):
         if not amounts[i] or i in in_list or (i + 1) in table_lines or i in done or stripped[i].startswith("|"):
             continue
-        a, b = _sentence_bounds(lines, stripped, i)
+        a, b = _sentence_bounds(lines, stripped, i, spaced=spaced)
         done.update(range(a, b + 1))
         sent_amounts = [x for k in range(a, b + 1) for x in amounts[k]
                         if not _VOLET_LINE_RE.match(norm(stripped[k]))]

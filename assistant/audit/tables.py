@@ -59,6 +59,7 @@ class Row:
     axis_label: tuple[int, int | None, int] | None = None  # (line, number written, axis named) of the label
     aligned: bool = True  # False: more amounts than columns, or columns the amounts could not be matched to
     territory: str | None = None
+    extra: dict = field(default_factory=dict)  # spreadsheet columns beside the amounts: statut, dispositifs, cee, fse_plus
 
     def share(self, share: str) -> int | None:
         """The row's amount for a share (its columns summed), None when the row states none."""
@@ -416,6 +417,11 @@ def _cells_of_markdown(line: str) -> list[str]:
     return [c.strip() for c in s.split("|")]
 
 
+# Extra columns of an Annexe 10 spreadsheet (the layout `pacte check` reads): status, dispositifs, the
+# CEE (counted in C) and the FSE+ (part of B) when written after the total.
+_EXTRA_COLUMNS = (("statut", "statut"), ("dispositifs", "dispositif"), ("cee", "cee"), ("fse_plus", "fse"))
+
+
 def _header_cells(cells: list[str]) -> list[Column] | None:
     """One column per header cell; None when the row is not a budget header."""
     voc = vocabulary()
@@ -423,6 +429,11 @@ def _header_cells(cells: list[str]) -> list[Column] | None:
     shares = set()
     for cell in cells:
         n = norm(cell or "")
+        extra = next((name for name, prefix in _EXTRA_COLUMNS if n.startswith(prefix)), None)
+        if extra is not None and not (extra == "fse_plus" and "total" not in shares):
+            # Columns to the right of the table (Annexe 10 of assistant/rules/tables.py): not amounts of F.
+            columns.append(Column(extra, cell))
+            continue
         label = axis_of(n) if n.startswith(("axe", "pilier")) else None
         m = voc.column_terms.search(n)
         if label is not None and not m:
@@ -545,8 +556,18 @@ def _positional_row(doc: SourceDocument, table: Table, cells: list[str], line: i
     offsets = _cell_offsets(doc, line, cells)
     values, labels = [], []
     ident = None
+    extra: dict = {}
     for k, cell in enumerate(cells):
         col = table.columns[k] if k < len(table.columns) else Column("label", "")
+        if col.share in ("statut", "dispositifs"):
+            if cell.strip():
+                extra[col.share] = (cell.strip(), line)
+            continue
+        if col.share in ("cee", "fse_plus"):
+            amount = _cell_amount(cell, line, offsets[k], True) if cell.strip() else None
+            if amount is not None:
+                extra[col.share] = (amount, line)
+            continue
         money = col.share in SHARES or col.axis is not None
         amount = _cell_amount(cell, line, offsets[k], money) if cell.strip() else None
         if amount is not None and money:
@@ -558,7 +579,7 @@ def _positional_row(doc: SourceDocument, table: Table, cells: list[str], line: i
             if ident is None and m and len(cell.split()) <= 3:
                 ident = action_id(m)
     label = collapse(" ".join(text for _, text in labels))
-    row = Row(line=line, label=label, values=values)
+    row = Row(line=line, label=label, values=values, extra=extra)
     # A title: the longest text cell that is not the number, the axis or a status.
     texts = [t for k, t in labels if not ACTION_ID_RE.fullmatch(t) and axis_of(t) is None and len(t) > 3]
     kind = _row_label_kind(label) if not ident else None
