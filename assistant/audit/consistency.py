@@ -380,14 +380,18 @@ class Checker:
 
     # -- sentences against the tables --------------------------------------------------------------
 
-    def _axis_amount(self, axis: int, share: str) -> tuple[int | None, list[tuple[int, int]]]:
+    def _axis_amount(self, axis: int, share: str) -> tuple[int | None, list[tuple[int, int]], list[int]]:
+        """An axis's amount for a share: the stated sub-total, else the sum of its actions; with every
+        figure the table gives for it (a text agreeing with either one is not reported: a wrong sub-total
+        is reported once, on the table)."""
+        rows = [a.row for a in self.c.actions if a.row is not None and a.axe.value == axis]
+        summed = sum(r.share(share) or 0 for r in rows) if rows else None
         stated = self.c.sous_totaux.get(axis, {}).get(share)
         if stated is not None and stated.value is not None:
-            return stated.value, [(stated.place.line_start, stated.place.line_end)]
-        rows = [a.row for a in self.c.actions if a.row is not None and a.axe.value == axis]
+            return stated.value, [(stated.place.line_start, stated.place.line_end)], [v for v in (stated.value, summed) if v is not None]
         if not rows:
-            return None, []
-        return sum(r.share(share) or 0 for r in rows), [r.lines for r in rows[:MAX_PART_CITATIONS]]
+            return None, [], []
+        return summed, [r.lines for r in rows[:MAX_PART_CITATIONS]], [summed]
 
     def _contract_amount(self, share: str, year: int | None) -> tuple[int | None, list[tuple[int, int]], str]:
         if year is None or year == self.c.year:
@@ -432,8 +436,8 @@ class Checker:
             if stmt.axis is not None and stmt.action is None:
                 if not year_ok:
                     continue
-                value, places = self._axis_amount(stmt.axis, stmt.share)
-                if self.differ(stmt.amount.cents, value):
+                value, places, figures = self._axis_amount(stmt.axis, stmt.share)
+                if figures and all(self.differ(stmt.amount.cents, v) for v in figures):
                     self.add("amount_mismatch", "error",
                              f"Le texte donne {fmt_eur(stmt.amount.cents)} {SHARE_OF[stmt.share]} pour l'axe "
                              f"{stmt.axis} en {stmt.year or self.c.year} ; le tableau financier donne {fmt_eur(value)} "
@@ -465,16 +469,16 @@ class Checker:
     def _percent(self, stmt: Statement) -> None:
         fiche = next((f for f in self.c.fiches if f.line_start <= stmt.line_start <= f.line_end), None)
         if stmt.base is not None:
-            whole, places, what = stmt.base.cents, [(stmt.base.line, stmt.base.line)], "le montant de référence"
+            whole, places, what = stmt.base.cents, [(stmt.base.line, stmt.base.line)], "au montant de référence"
         elif fiche is not None:
             action = self.c.action(fiche.action_id)
             row = (action.row if action is not None else None) or self._fiche_row(fiche, stmt.year or self.c.year)
             if row is None or row.share("total") is None:
                 return
-            whole, places, what = row.share("total"), [row.lines], f"le budget de l'action {fiche.action_id}"
+            whole, places, what = row.share("total"), [row.lines], f"au budget de l'action {fiche.action_id}"
         else:
             whole, places, what = self._contract_amount("total", stmt.year)
-            what = f"le coût total du contrat ({what})" if what else ""
+            what = f"au coût total du contrat ({what})" if what else ""
         if not whole:
             return
         ok, ratio = self._percent_ok(stmt.percent.value, stmt.percent.decimals, stmt.amount.cents, whole)
@@ -482,7 +486,7 @@ class Checker:
             return
         shown = f"{ratio.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}".replace(".", ",")
         self.add("percentage_mismatch", "error",
-                 f"Le texte dit « {stmt.percent.text} » pour {fmt_eur(stmt.amount.cents)} ; rapporté à {what} "
+                 f"Le texte dit « {stmt.percent.text} » pour {fmt_eur(stmt.amount.cents)} ; rapporté {what} "
                  f"({fmt_eur(whole)}), cela fait {shown} %.",
                  float(stmt.percent.value), float(ratio.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)),
                  [(stmt.line_start, stmt.line_end)] + places,
@@ -499,10 +503,12 @@ class Checker:
             kept = [v for v in fiche.volets if not v.excluded]
             if not kept:
                 continue
+            # The fiche's own budget first (a difference with the financial table is reported once, as an
+            # amount_mismatch), else the action's row in the financial table.
             action = self.c.action(fiche.action_id) if fiche in self.c.fiches else None
-            row = action.row if action is not None and action.row is not None and action.fiche is fiche else None
+            table_row = action.row if action is not None and action.fiche is fiche else None
             first_year = min((r.year for r in fiche.budget.year_rows), default=None) if fiche.budget else None
-            row = row or self._fiche_row(fiche, year) or self._fiche_row(fiche, first_year)
+            row = self._fiche_row(fiche, year) or table_row or self._fiche_row(fiche, first_year)
             if row is None or row.share("total") is None:
                 continue
             total = row.share("total")
@@ -517,6 +523,8 @@ class Checker:
                 continue  # volets given for the whole period
             places = [(v.label_line, v.amount.line) if v.amount.line - v.label_line < 60 else (v.amount.line, v.amount.line)
                       for v in kept][:MAX_PART_CITATIONS] + [row.lines]
+            if table_row is not None and table_row is not row:
+                places.append(table_row.lines)
             shown = _sum_text([v.amount.cents for v in kept])
             share = next((s for s in ("etat", "collectivite") if not self.differ(volets, row.share(s))), None)
             if share is not None:
@@ -659,12 +667,13 @@ class Checker:
                     if share not in SHARE_NAMES:
                         continue
                     if column.axis is not None:
-                        value, places = self._axis_amount(column.axis, share)
+                        value, places, figures = self._axis_amount(column.axis, share)
                         what = f"l'axe {column.axis}"
                     else:
                         value, places, _ = self._contract_amount(share, None)
+                        figures = [value] if value is not None else []
                         what = "le contrat"
-                    if self.differ(amount.cents, value):
+                    if figures and all(self.differ(amount.cents, v) for v in figures):
                         self.add("amount_mismatch", "error",
                                  f"Tableau de synthèse, {row.territory} : {fmt_eur(amount.cents)} {SHARE_OF[share]} pour "
                                  f"{what} ; la section du territoire donne {fmt_eur(value)} "

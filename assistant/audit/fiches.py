@@ -74,6 +74,16 @@ class Fiche:
         return None, "statuts différents selon les volets de la fiche (" + ", ".join(sorted(found)) + ")"
 
 
+def _plain(text: str) -> str:
+    """A line without its markdown heading marks and emphasis: « **Axe 1 – …** » -> « Axe 1 – … »."""
+    return _MD_HEADING_RE.sub("", text.strip()).strip("*_ ").replace("**", "")
+
+
+def _axis_line(text: str):
+    t = _plain(text)
+    return axis_of(t) if t.lower().startswith(("axe", "pilier")) else None
+
+
 def _is_heading(lines: list[str], idx: int) -> re.Match | None:
     s = lines[idx].strip()
     if not s or len(s) > 200:
@@ -140,7 +150,7 @@ def find_fiches(doc: SourceDocument, tables: list[Table], boundaries: list[int] 
                 continue
             looked += 1
             lm = _LABEL_RE.match(t)
-            a = axis_of(t) if t.lower().startswith(("axe", "pilier")) else None
+            a = _axis_line(t)
             if lm:
                 numbers.insert(0, (f"{lm.group(1)}.{int(lm.group(2))}", j + 1))
                 start = j
@@ -158,23 +168,32 @@ def find_fiches(doc: SourceDocument, tables: list[Table], boundaries: list[int] 
         if later and later[0] < end:
             end = later[0] - 1
         # Title: the heading's text and its continuation lines, up to the fiche's first marker.
-        title_parts = [m.group("title").strip()]
+        title_parts = [m.group("title").strip().strip("*_ ")]
         head_end = idx
+        # A markdown heading is its own title; a PDF heading may wrap onto the next lines.
+        continued = not _MD_HEADING_RE.match(lines[idx].strip())
         for j in range(idx + 1, min(end + 1, idx + 8)):
             t = lines[j].strip()
             if not t:
                 continue
-            if voc.fiche_markers.search(norm(t)) or axis_of(t) is not None and t.lower().startswith("axe"):
+            if not continued or voc.fiche_markers.search(norm(t)) or _axis_line(t) is not None:
                 break
             title_parts.append(t)
             head_end = j
         title = collapse(" ".join(p for p in title_parts if p)).strip(" :-–")
-        for j in range(idx + 1, head_end + 1):
-            if axis_label is None:
-                t = lines[j].strip()
-                a = axis_of(t) if t.lower().startswith("axe") else None
-                if a is not None:
-                    axis_label = (j + 1, a[0], a[1])
+        # An « Axe … » line just below the heading (or its title lines) names the fiche's axis.
+        for j in range(idx + 1, min(end + 1, head_end + 6)):
+            if axis_label is not None:
+                break
+            t = lines[j].strip()
+            if not t:
+                continue
+            a = _axis_line(t)
+            if a is not None:
+                axis_label = (j + 1, a[0], a[1])
+                break
+            if j > head_end and not voc.fiche_markers.search(norm(t)):
+                break
         fiche = Fiche(
             action_id=numbers[0][0],
             line_start=start + 1,
@@ -207,7 +226,7 @@ def _before_next_head(lines: list[str], next_idx: int, end: int, start: int) -> 
             j -= 1
             continue
         looked += 1
-        if _LABEL_RE.match(t) or (t.lower().startswith("axe") and axis_of(t) is not None):
+        if _LABEL_RE.match(t) or _axis_line(t) is not None:
             end = j - 1
             j -= 1
             continue
@@ -216,6 +235,7 @@ def _before_next_head(lines: list[str], next_idx: int, end: int, start: int) -> 
 
 
 _MONTANT_RE = re.compile(r"^(?P<label>[^:]{2,40}?)\s*:\s*(?P<rest>.*)$")
+_INLINE_MONTANT_RE = re.compile(r"(?<=[\s.;,(])(?:montant|budget|coût|cout)\s*:\s*\d", re.I)
 # List bullets a PDF leaves at the start of a line: « o », « - », « • », private-use glyphs.
 _BULLET_RE = re.compile(r"^(?:[o•▪◦\-–—*]\s+|[^\w\s(«]+\s*)+")
 
@@ -243,8 +263,17 @@ def _read_body(doc: SourceDocument, fiche: Fiche) -> None:
             if not text:  # « Action 2 : » with its text on the next lines
                 nxt = next((lines[j].strip() for j in range(i + 1, min(fiche.line_end, i + 6)) if lines[j].strip()), "")
                 text = nxt if not _MONTANT_RE.match(_unbullet(nxt)) else ""
+            cut = _INLINE_MONTANT_RE.search(text)
+            if cut is not None:
+                text = text[: cut.start()].rstrip(" .;,")
             sub_label = (collapse(f"Action {sm.group(1)} : {text}".rstrip(" :")), i + 1)
         m = _MONTANT_RE.match(_unbullet(s))
+        inline = None
+        if not (m and norm(m.group("label")) in voc.volet_labels):
+            # « - Action 1 : équipes mobiles … Montant : 50 000 €. »: the amount at the end of a sub-action line
+            inline = _INLINE_MONTANT_RE.search(raw)
+            if inline is not None and sm:
+                m = _MONTANT_RE.match(_unbullet(raw[inline.start():]))
         if m and norm(m.group("label")) in voc.volet_labels:
             rest = m.group("rest")
             found = amounts_in(raw, i + 1)

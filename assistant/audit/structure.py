@@ -448,7 +448,8 @@ def double_spaced(stripped: list[str]) -> bool:
 
 
 def _hard_stop(s: str) -> bool:
-    return s.startswith(("|", "#")) or s.endswith("|")
+    """A table row or a heading: a sentence never runs across it."""
+    return s.startswith(("|", "#")) or s.endswith("|") or s.count("\t") >= 2
 
 
 def _sentence_bounds(lines, stripped, i: int, limit: int = 5, spaced: bool = True) -> tuple[int, int]:
@@ -588,34 +589,8 @@ def find_statements(doc: SourceDocument, table_lines: set[int], fiche_spans: lis
             continue
         a, b = _sentence_bounds(lines, stripped, i, spaced=spaced)
         done.update(range(a, b + 1))
-        sent_amounts = [x for k in range(a, b + 1) for x in amounts[k]
-                        if not _VOLET_LINE_RE.match(norm(stripped[k]))]
-        if not sent_amounts:
-            continue
-        text = _text(stripped, a, b)
-        ntext = norm(text)
-        percents = [p for k in range(a, b + 1) for p in percents_in(lines[k], k + 1)]
-        share = voc.first_share(ntext)
-        if share is None:
-            for pa, pb in _before(stripped, a, 1):
-                share = voc.first_share(norm(_text(stripped, pa, pb)))
-        names = _names_contract(stripped, a, b)
-        for p in percents:
-            after = norm(lines[p.line - 1][p.end:] + " " + (lines[p.line] if p.line < n else ""))
-            if not voc.percent_total_base.match(after.lstrip(" ,")):
-                continue
-            before = [x for x in sent_amounts if (x.line, x.start) < (p.line, p.start)]
-            later = [x for x in sent_amounts if (x.line, x.start) > (p.line, p.start)]
-            if not before:
-                continue
-            out.append(Statement("percent", a + 1, b + 1, amount=before[-1], share=share,
-                                 year=_year_of(lines, before[-1], text), percent=p,
-                                 base=later[0] if later else None, names_contract=names,
-                                 action=_action_ref(text), axis=_axis_in(text)))
-        if len(sent_amounts) == 1 and i not in in_fiche:
-            out.append(Statement("amount", a + 1, b + 1, amount=sent_amounts[0], share=share,
-                                 year=_year_of(lines, sent_amounts[0], text), axis=_axis_in(text),
-                                 names_contract=names, action=_action_ref(text)))
+        for sent in _sentences(lines, stripped, amounts, a, b):
+            out.extend(_statements_of(sent, stripped, lines, a, n, in_fiche))
     return out
 
 
@@ -632,6 +607,114 @@ def _year_of(lines, amount: Amount, sentence: str) -> int | None:
         return int(m.group(1))
     years = set(years_in(_DATE_RE.sub(" ", sentence)))
     return years.pop() if len(years) == 1 else None
+
+
+@dataclass
+class _Sentence:
+    text: str
+    first: int  # 0-based lines
+    last: int
+    amounts: list[tuple[Amount, int]]  # (amount, offset in text)
+    percents: list[tuple[Percent, int]]
+
+
+_SENTENCE_END_RE = re.compile(r"(?<=[.;!?])\s+(?=[A-ZÀ-Ý«\"(])")
+
+
+def _sentences(lines, stripped, amounts, a: int, b: int) -> list[_Sentence]:
+    """The sentences of lines a..b (0-based), each with its amounts and percentages and their offsets."""
+    text, starts = "", []
+    for k in range(a, b + 1):
+        if not stripped[k]:
+            continue
+        if text:
+            text += " "
+        lead = len(lines[k]) - len(lines[k].lstrip())
+        starts.append((k, len(text) - lead))
+        text += stripped[k]
+    found_amounts = [(x, off + x.start) for k, off in starts for x in amounts[k]
+                     if not _VOLET_LINE_RE.match(norm(stripped[k]))]
+    found_percents = [(p, off + p.start) for k, off in starts for p in percents_in(lines[k], k + 1)]
+    bounds = [0] + [m.end() for m in _SENTENCE_END_RE.finditer(text)] + [len(text) + 1]
+    out = []
+    for x, y in zip(bounds, bounds[1:]):
+        in_amounts = [(am, o - x) for am, o in found_amounts if x <= o < y]
+        if not in_amounts:
+            continue
+        lines_in = [k for k, off in starts if off + len(lines[k]) - len(lines[k].lstrip()) < y] or [a]
+        first = max([k for k, off in starts if off + (len(lines[k]) - len(lines[k].lstrip())) <= x] or [a])
+        out.append(_Sentence(text[x:y].strip(), first, max(lines_in), in_amounts,
+                             [(p, o - x) for p, o in found_percents if x <= o < y]))
+    return out
+
+
+def _year_after(text: str, end: int) -> int | None:
+    after = _DATE_RE.sub(" ", text[end: end + 80])
+    m = re.search(r"\b(20[1-4]\d)\b", after)
+    if m and not re.search(r"[.;]", after[: m.start()]):
+        return int(m.group(1))
+    return None
+
+
+def _statements_of(sent: _Sentence, stripped, lines, a: int, n: int, in_fiche: set[int]) -> list[Statement]:
+    voc = vocabulary()
+    out = []
+    text = sent.text
+    ntext = norm(text)
+    share = voc.first_share(ntext)
+    if share is None:
+        for pa, pb in _before(stripped, sent.first, 1):
+            share = voc.first_share(norm(_text(stripped, pa, pb)))
+    names = _names_contract(stripped, sent.first, sent.last)
+    years = set(years_in(_DATE_RE.sub(" ", text)))
+    only_year = next(iter(years)) if len(years) == 1 else None
+    first, last = sent.first + 1, sent.last + 1
+    for p, off in sent.percents:
+        after = norm(text[off + len(p.text):])
+        if not voc.percent_total_base.match(after.lstrip(" ,")):
+            continue
+        before = [(am, o) for am, o in sent.amounts if o < off]
+        later = [(am, o) for am, o in sent.amounts if o > off]
+        if not before:
+            continue
+        amount, o = before[-1]
+        out.append(Statement("percent", first, last, amount=amount, share=share,
+                             year=_year_after(text, o + len(amount.text)) or only_year, percent=p,
+                             base=later[0][0] if later else None, names_contract=names,
+                             action=_action_ref(text), axis=_axis_in(text)))
+    if sent.first in in_fiche:
+        return out
+    if len(sent.amounts) == 1:
+        amount, o = sent.amounts[0]
+        out.append(Statement("amount", first, last, amount=amount, share=share,
+                             year=_year_after(text, o + len(amount.text)) or only_year, axis=_axis_in(text),
+                             names_contract=names, action=_action_ref(text)))
+    elif len(sent.amounts) <= 4:
+        # « l'État apporte X € et la métropole Y € »: each amount with the words of its own clause.
+        previous = 0
+        for amount, o in sent.amounts:
+            clause = text[previous: o + len(amount.text)]
+            previous = o + len(amount.text)
+            clause_share = voc.first_share(norm(clause))
+            if clause_share is None:
+                continue
+            out.append(Statement("amount", first, last, amount=amount, share=clause_share,
+                                 year=_year_after(text, o + len(amount.text)) or only_year,
+                                 axis=_axis_in(clause), names_contract=names, action=_action_ref(clause)))
+    return out
+
+
+def _clause(lines, amounts: list[Amount], k: int) -> str:
+    """The words from the amount before this one (or the sentence start) to this amount."""
+    amount = amounts[k]
+    if k > 0 and amounts[k - 1].line == amount.line:
+        return lines[amount.line - 1][amounts[k - 1].end: amount.end]
+    if k > 0:
+        prev = amounts[k - 1]
+        return lines[prev.line - 1][prev.end:] + " " + " ".join(
+            lines[j].strip() for j in range(prev.line, amount.line - 1)) + " " + lines[amount.line - 1][: amount.end]
+    return " ".join(lines[j].strip() for j in range(max(0, amount.line - 3), amount.line - 1)) + " " + \
+        lines[amount.line - 1][: amount.end]
 
 
 def _action_ref(text: str) -> str | None:

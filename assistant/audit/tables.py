@@ -247,7 +247,8 @@ class _Lines:
         stripped = [line.strip() for line in doc.lines]
         amounts = [amounts_in(line, i + 1) if "€" in line or "euro" in line or "EUR" in line else []
                    for i, line in enumerate(doc.lines)]
-        row = [is_row_line(doc.lines[i], amounts[i]) and not stripped[i].startswith("|") for i in range(len(stripped))]
+        row = [is_row_line(doc.lines[i], amounts[i]) and not stripped[i].startswith("|") and doc.lines[i].count("\t") < 2
+               for i in range(len(stripped))]
         return cls(doc, stripped, amounts, row)
 
 
@@ -473,7 +474,9 @@ def positional_tables(doc: SourceDocument) -> list[Table]:
         rows = [[("" if c is None else (str(int(c)) if isinstance(c, float) and c.is_integer() else str(c)))
                  for c in row] for row in doc.rows]
     else:
-        rows = [(_cells_of_markdown(line) if line.strip().startswith("|") else None) for line in doc.lines]
+        # Markdown pipe tables, and tab-separated tables (a table copied from a spreadsheet into a text).
+        rows = [(_cells_of_markdown(line) if line.strip().startswith("|") else
+                 ([c.strip() for c in line.split("\t")] if line.count("\t") >= 2 else None)) for line in doc.lines]
     tables: list[Table] = []
     current: Table | None = None
     blank_run = 0
@@ -486,7 +489,7 @@ def positional_tables(doc: SourceDocument) -> list[Table]:
                 current = None
             continue
         blank_run = 0
-        if doc.rows is None and _SEPARATOR_ROW_RE.match(doc.lines[i].strip()):
+        if doc.rows is None and "\t" not in doc.lines[i] and _SEPARATOR_ROW_RE.match(doc.lines[i].strip()):
             continue
         columns = _header_cells(cells)
         if columns is not None:
