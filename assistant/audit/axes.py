@@ -118,8 +118,8 @@ class AxisChecker:
         stamp = _index_stamp(self.settings)
         self.cache = None
         if stamp is not None:
-            slug = hashlib.sha256(str(Path(self.settings.index_dir).resolve()).encode()).hexdigest()[:8]
-            self.cache = EligibilityCache(Path(self.settings.cache_dir) / f"eligibility-audit-{slug}.json",
+            # One file per cache folder: two indexes of the same corpus and embedder answer alike.
+            self.cache = EligibilityCache(Path(self.settings.cache_dir) / "eligibility-audit.json",
                                           f"{stamp}-{_engine_fingerprint()}")
         self.lookups = 0
         self.cached = 0

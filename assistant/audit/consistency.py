@@ -521,8 +521,8 @@ class Checker:
                 period_total = total_row.share("total") if total_row else None
             if period_total is not None and not self.differ(volets, period_total):
                 continue  # volets given for the whole period
-            places = [(v.label_line, v.amount.line) if v.amount.line - v.label_line < 60 else (v.amount.line, v.amount.line)
-                      for v in kept][:MAX_PART_CITATIONS] + [row.lines]
+            # Each volet's amount line (its label may sit far above it), then the budget it is compared with.
+            places = [(v.amount.line, v.amount.line) for v in kept][:MAX_PART_CITATIONS] + [row.lines]
             if table_row is not None and table_row is not row:
                 places.append(table_row.lines)
             shown = _sum_text([v.amount.cents for v in kept])

@@ -145,9 +145,10 @@ def _from_bytes(data: bytes, name: str) -> SourceDocument:
     return SourceDocument(doc_id=Path(name).name, title=Path(name).name, lines=text.lines, rows=text.rows)
 
 
-def read_document(source, settings: Settings | None = None) -> SourceDocument:
+def read_document(source, settings: Settings | None = None, paths: bool = True) -> SourceDocument:
     """The document to audit, from a corpus doc id, a path, or (bytes, filename) as the API receives it.
 
+    `paths=False` accepts corpus doc ids only (the HTTP API: a client never names a server file).
     Raises InvalidInput (French message) when it cannot be found or read."""
     if isinstance(source, tuple):
         data, name = source
@@ -158,13 +159,13 @@ def read_document(source, settings: Settings | None = None) -> SourceDocument:
     if not text:
         raise InvalidInput("indiquez un document : identifiant du corpus ou chemin de fichier")
     path = Path(text)
-    if path.is_file():
+    if paths and path.is_file():
         try:
             data = path.read_bytes()
         except PermissionError:
             raise InvalidInput(f"fichier illisible (droits insuffisants) : {path}") from None
         return _from_bytes(data, path.name)
-    if path.is_dir():
+    if paths and path.is_dir():
         raise InvalidInput(f"{path} est un dossier, pas un document")
     settings = settings or Settings.from_env()
     from ..corpus import load_corpus
@@ -173,7 +174,8 @@ def read_document(source, settings: Settings | None = None) -> SourceDocument:
     doc = documents.get(text)
     if doc is None:
         known = ", ".join(documents)
-        raise InvalidInput(f"document introuvable : « {text} » n'est ni un fichier ni un document du corpus ({known})")
+        what = "ni un fichier ni un document du corpus" if paths else "pas un document du corpus"
+        raise InvalidInput(f"document introuvable : « {text[:80]} » n'est {what} ({known})")
     return SourceDocument(
         doc_id=doc.doc_id, title=doc.title, lines=doc.lines, in_corpus=True, territory=doc.territory
     )
