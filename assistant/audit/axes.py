@@ -127,8 +127,14 @@ class AxisChecker:
     def assistant(self):
         if self._assistant is None:
             from ..answer import Assistant
+            from ..errors import IndexUnavailable
 
-            self._assistant = Assistant.load(self.settings)
+            try:
+                self._assistant = Assistant.load(self.settings)
+            except PacteError:
+                raise
+            except Exception as exc:  # an unusable index must not end the audit with a traceback
+                raise IndexUnavailable(f"index illisible ({type(exc).__name__}) ; relancez « pacte index »") from None
         return self._assistant
 
     def eligibility(self, text: str, collectivite: str | None) -> dict:

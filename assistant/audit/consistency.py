@@ -33,7 +33,7 @@ from ..rules.money import fmt_eur
 from .extract import ExtractedAction, ExtractedContract, Extraction
 from .fiches import Fiche
 from .structure import Statement, name_key
-from .tables import Column, Row, Table
+from .tables import Row, Table
 from .text import collapse, norm
 from .vocabulary import vocabulary
 

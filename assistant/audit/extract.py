@@ -19,10 +19,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..rules.money import fmt_eur
 from .fiches import Fiche
 from .source import SourceDocument, read_document
-from .structure import IndicatorBlock, Section, Structure, main_territory, name_key, read_structure
+from .structure import IndicatorBlock, Structure, main_territory, read_structure
 from .tables import Row, Table
 from .text import collapse, norm
 from .vocabulary import vocabulary
@@ -522,7 +521,3 @@ def _metadata(structure: Structure, start: int, end: int) -> dict:
     if plafonds:
         out["plafonds"] = plafonds
     return out
-
-
-def describe_amount(cents) -> str:
-    return "—" if cents is None else fmt_eur(cents)

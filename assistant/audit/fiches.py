@@ -268,7 +268,6 @@ def _read_body(doc: SourceDocument, fiche: Fiche) -> None:
                 text = text[: cut.start()].rstrip(" .;,")
             sub_label = (collapse(f"Action {sm.group(1)} : {text}".rstrip(" :")), i + 1)
         m = _MONTANT_RE.match(_unbullet(s))
-        inline = None
         if not (m and norm(m.group("label")) in voc.volet_labels):
             # « - Action 1 : équipes mobiles … Montant : 50 000 €. »: the amount at the end of a sub-action line
             inline = _INLINE_MONTANT_RE.search(raw)

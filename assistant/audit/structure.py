@@ -590,7 +590,7 @@ def find_statements(doc: SourceDocument, table_lines: set[int], fiche_spans: lis
         a, b = _sentence_bounds(lines, stripped, i, spaced=spaced)
         done.update(range(a, b + 1))
         for sent in _sentences(lines, stripped, amounts, a, b):
-            out.extend(_statements_of(sent, stripped, lines, a, n, in_fiche))
+            out.extend(_statements_of(sent, stripped, in_fiche))
     return out
 
 
@@ -656,7 +656,7 @@ def _year_after(text: str, end: int) -> int | None:
     return None
 
 
-def _statements_of(sent: _Sentence, stripped, lines, a: int, n: int, in_fiche: set[int]) -> list[Statement]:
+def _statements_of(sent: _Sentence, stripped, in_fiche: set[int]) -> list[Statement]:
     voc = vocabulary()
     out = []
     text = sent.text
@@ -702,19 +702,6 @@ def _statements_of(sent: _Sentence, stripped, lines, a: int, n: int, in_fiche: s
                                  year=_year_after(text, o + len(amount.text)) or only_year,
                                  axis=_axis_in(clause), names_contract=names, action=_action_ref(clause)))
     return out
-
-
-def _clause(lines, amounts: list[Amount], k: int) -> str:
-    """The words from the amount before this one (or the sentence start) to this amount."""
-    amount = amounts[k]
-    if k > 0 and amounts[k - 1].line == amount.line:
-        return lines[amount.line - 1][amounts[k - 1].end: amount.end]
-    if k > 0:
-        prev = amounts[k - 1]
-        return lines[prev.line - 1][prev.end:] + " " + " ".join(
-            lines[j].strip() for j in range(prev.line, amount.line - 1)) + " " + lines[amount.line - 1][: amount.end]
-    return " ".join(lines[j].strip() for j in range(max(0, amount.line - 3), amount.line - 1)) + " " + \
-        lines[amount.line - 1][: amount.end]
 
 
 def _action_ref(text: str) -> str | None:
