@@ -11,6 +11,7 @@ document's lines with verbatim quotes.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -146,9 +147,16 @@ def _rules(contract) -> ContractAudit:
 # Text rendering
 
 
+_DIGIT_GROUP = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
+
+
 def render(report: AuditReport, width: int = 100) -> str:
     from ..rules.cli import VERDICT_LABELS
-    from ..rules.explain import wrap_fr
+    from ..rules.explain import wrap_fr as _wrap
+
+    def wrap_fr(text: str, width: int) -> list[str]:
+        # « 1 236 000 € » is never cut between its digit groups.
+        return _wrap(_DIGIT_GROUP.sub("\u00a0", text), width=width)
 
     data = report.to_dict()
     lines = [f"Audit de {report.doc_id} — {report.title}"]
@@ -170,10 +178,13 @@ def render(report: AuditReport, width: int = 100) -> str:
                 where = f"l. {c.line_start}" + (f"-{c.line_end}" if c.line_end != c.line_start else "")
                 quote = c.quote if len(c.quote) <= 160 else c.quote[:157].rsplit(" ", 1)[0] + " …"
                 lines.extend("      " + part for part in wrap_fr(f"→ {c.doc_id}, {where} : « {quote} »", width=width - 6))
-    shown = [r for c in report.contracts for r in (c.rules or []) if r["verdict"] != "ok"]
-    if shown:
+    several = len(report.contracts) > 1
+    for c in report.contracts:
+        shown = [r for r in (c.rules or []) if r["verdict"] != "ok"]
+        if not shown:
+            continue
         lines.append("")
-        lines.append("Règles du cadre financier (pacte check)")
+        lines.append("Règles du cadre financier (pacte check)" + (f" — {c.collectivite}" if several else ""))
         for r in shown:
             cite = r["citation"]
             lines.append(f"[{VERDICT_LABELS[r['verdict']]}] {r['rule']}" + (f" — action {r['action']}" if r["action"] else ""))

@@ -122,6 +122,11 @@ def _from_bytes(data: bytes, name: str) -> SourceDocument:
     suffix = Path(name).suffix.lower()
     reader = READERS.get(suffix)
     if reader is None:
+        if suffix in (".yaml", ".yml", ".json"):
+            raise InvalidInput(
+                f"{name} est déjà un contrat au format de « pacte check » : contrôlez-le avec « pacte check {name} » ; "
+                "« pacte audit » lit les documents (.txt, .md, .xlsx, .csv)"
+            )
         if suffix in CONVERTED_FORMATS:
             raise InvalidInput(
                 f"format {suffix} non lu directement : ajoutez le document au corpus (« pacte corpus add »), qui le "
