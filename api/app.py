@@ -30,6 +30,7 @@ from assistant import __version__
 from assistant.config import MAX_QUESTION_CHARS, MAX_UPLOAD_BYTES, Settings
 from assistant.errors import InvalidInput, PacteError
 
+from .audit import audit_router
 from .models import (
     AskRequest,
     AskResponse,
@@ -513,6 +514,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     async def health():
         return await run(services.health)
+
+    app.include_router(audit_router(run))
 
     # -- the page --
 

@@ -20,6 +20,8 @@ COMMANDS = {
     "eligibility": ("assistant.answer_cli:eligibility_cmd", "Dit si une action relève d'un référentiel, et à quelles conditions."),
     "indicators": ("assistant.indicators:indicators_cmd", "Liste les indicateurs nationaux par axe et section."),
     "check": ("assistant.rules.cli:check_cmd", "Contrôle un tableau de contrat : parité, plafonds, planchers."),
+    "extract": ("assistant.audit.cli:extract_cmd", "Extrait d'un document le contrat au format de « pacte check »."),
+    "audit": ("assistant.audit.cli:audit_cmd", "Audite un document de contrat : règles et cohérence des montants."),
     "eval": ("eval.cli:eval_group", "Évalue un système de réponses sur les jeux de test."),
     "serve": ("api.cli:serve_cmd", "Lance le service web et la page de discussion."),
 }

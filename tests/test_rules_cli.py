@@ -33,7 +33,9 @@ def test_a_compliant_contract_exits_0_with_a_french_summary(capsys):
     assert "conforme  parity" not in out  # ok rows only with --all
 
 
-def test_all_shows_the_compliant_checks_too(capsys):
+def test_all_shows_the_compliant_checks_too(capsys, monkeypatch):
+    # The table wraps messages to the terminal's width, and pytest-xdist workers set COLUMNS=80.
+    monkeypatch.setenv("COLUMNS", "140")
     code, out, _ = run(capsys, EXAMPLE, "--all")
     # Messages wrap at the terminal's width (COLUMNS): compare with the line breaks taken out.
     assert code == 0 and "conforme" in out and "parts État et collectivité égales (618 000 €)" in " ".join(out.split())
