@@ -21,6 +21,7 @@ COMMANDS = {
     "check": ("assistant.rules.cli:check_cmd", "Contrôle un tableau de contrat : parité, plafonds, planchers."),
     "eval": ("eval.cli:eval_group", "Évalue un système de réponses sur les jeux de test."),
     "serve": ("api.cli:serve_cmd", "Lance le service web et la page de discussion."),
+    "chroma": ("assistant.chroma_cli:chroma_group", "Lance un serveur Chroma partagé (PACTE_CHROMA_URL)."),
 }
 
 

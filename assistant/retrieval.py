@@ -7,9 +7,11 @@ import re
 from dataclasses import dataclass
 
 from .config import Settings
+from .errors import IndexUnavailable
 from .glossary import expand_query
 from .index import LoadedIndex, load_index
 from .lexical import BM25, analyse, normalise
+from .store import RUN_INDEX
 from .schema import Chunk, Hit
 from .validation import clean_text
 
@@ -58,7 +60,7 @@ class Retriever:
         self.config = config
         self.chunks: list[Chunk] = index.chunks
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
-        self.bm25 = BM25([analyse(c.embed_text()) for c in self.chunks])
+        self.bm25: BM25 = index.lexical  # built with the index, memory-mapped: nothing is re-analysed at load
 
     @classmethod
     def load(cls, settings: Settings | None = None, config: FusionConfig = FusionConfig()) -> "Retriever":
@@ -68,14 +70,21 @@ class Retriever:
         return self.bm25.top(analyse(expanded_query), n)
 
     def dense_ranking(self, query_text: str, n: int) -> list[tuple[int, float]]:
+        """Cosine similarities of the n nearest passages, best first (ties by passage order). The collection's
+        search is exhaustive up to PACTE_EXACT_SEARCH_LIMIT passages (assistant/store.py): exact, so the same
+        after every load of the index."""
         vector = self.index.embedder.embed_queries([query_text])[0]
-        result = self.index.collection.query(
-            query_embeddings=[vector.tolist()], n_results=min(n, len(self.chunks)), include=["distances"]
-        )
-        return [
-            (self._position[chunk_id], 1.0 - float(distance))
-            for chunk_id, distance in zip(result["ids"][0], result["distances"][0])
-        ]
+        try:
+            result = self.index.collection.query(
+                query_embeddings=[vector.tolist()], n_results=min(n, len(self.chunks)), include=["distances"]
+            )
+            ranking = [
+                (self._position[chunk_id], 1.0 - float(distance))
+                for chunk_id, distance in zip(result["ids"][0], result["distances"][0])
+            ]
+        except Exception:  # noqa: BLE001 - a build removed under us, a server gone: the index is unusable
+            raise IndexUnavailable(f"La recherche dans la base Chroma a échoué. {RUN_INDEX}") from None
+        return sorted(ranking, key=lambda pair: (-pair[1], pair[0]))
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid") -> list[Hit]:
         query = clean_text(query)
