@@ -397,8 +397,8 @@ class ServerStore(Store):
                 client.create_collection(LOCK, embedding_function=None, metadata=self._lock_metadata())
                 break
             except Exception:  # noqa: BLE001 - it exists (or the server failed: checked below)
-                holder = self._lock_holder(client)
-                if holder is None or attempt:
+                holder = self._lock_holder(client)  # None: there was a stale lock, now removed
+                if holder is not None or attempt:
                     raise BuildInProgress(
                         f"Une construction de l'index est déjà en cours ({self.label}, "
                         f"{holder or 'verrou ' + LOCK}). Attendez qu'elle se termine : l'index actuel reste "
