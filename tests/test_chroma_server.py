@@ -12,64 +12,24 @@ import sys
 import time
 from dataclasses import replace
 
-import chromadb
-import httpx
 import pytest
 
 from assistant.config import PROJECT_ROOT
 from assistant.errors import IndexUnavailable
 from assistant.index import build_index, check_index, load_index
 from assistant.retrieval import Retriever
-from assistant.store import LOCK, BuildInProgress, Store, chroma_settings
+from assistant.store import LOCK, BuildInProgress, Store
+
+try:  # tests/ as a package or as a plain folder on sys.path
+    from .chroma_fixtures import ChromaServer, free_port
+except ImportError:
+    from chroma_fixtures import ChromaServer, free_port
 
 QUESTIONS = [
     "Une métropole peut-elle financer l'aide à l'achat d'un véhicule propre en ZFE avec le pacte ?",
     "Quel est le plafond de la part de l'État pour le SLIME+ ?",
     "Quels sont les indicateurs nationaux de l'axe 2 ?",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ChromaServer:
-    """`pacte chroma serve --path DIR --port N` as a child process of the test session."""
-
-    def __init__(self, path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(path.parent / f"chroma-{self.port}.log", "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "chroma", "serve", "--path", str(path), "--port", str(self.port)],
-            cwd=PROJECT_ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(self.url + "/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert self.proc.poll() is None and time.monotonic() < deadline, "chroma server did not start"
-            time.sleep(0.1)
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-    def client(self):
-        return chromadb.HttpClient(host="127.0.0.1", port=self.port, settings=chroma_settings())
-
-    def collections(self) -> set[str]:
-        return {c.name for c in self.client().list_collections()}
 
 
 @pytest.fixture(scope="module")
