@@ -57,6 +57,7 @@ _USAGE_FR = [
     (r"^Got unexpected extra arguments? \((.+)\)$", r"arguments en trop : \1."),
     (r"^Option '(.+)' requires an argument\.?$", r"l'option \1 attend une valeur."),
     (r"^(.+) does not exist\.?$", r"\1 n'existe pas."),
+    (r"File '(.+)' is a directory\.?", r"« \1 » est un dossier, pas un fichier."),
     (r"is not in the range", "n'est pas dans l'intervalle"),
     (r"is not a valid integer(?: range)?", "n'est pas un entier valide"),
     (r"is not one of", "n'est pas parmi"),

@@ -47,13 +47,12 @@ def index_cmd(force, show_status, quiet):
 @click.option("--mode", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid", show_default=True)
 def search_cmd(question, k, as_json, batch, mode):
     """Recherche les passages du corpus qui répondent à une question."""
+    from .answer_cli import _one_or_batch
     from .batch import read_batch
-    from .errors import InvalidInput
     from .retrieval import load_retriever
     from .validation import clean_text
 
-    if bool(question) == bool(batch):
-        raise InvalidInput("Donnez soit une question, soit --batch FICHIER.jsonl (pas les deux).")
+    _one_or_batch(question, batch)
     # Validate all input before loading anything heavy.
     items = read_batch(batch) if batch else [(None, clean_text(question), {})]
     retriever = load_retriever(Settings.from_env())

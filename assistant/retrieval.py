@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .config import Settings
+from .config import MAX_QUESTION_CHARS, Settings
 from .errors import IndexUnavailable
 from .glossary import expand_query
 from .index import LoadedIndex, load_index
@@ -16,6 +16,8 @@ from .schema import Chunk, Hit
 from .validation import clean_text
 
 MODES = ("hybrid", "bm25", "dense")
+# A follow-up is searched together with the question it follows (each within MAX_QUESTION_CHARS).
+MAX_QUERY_CHARS = 2 * MAX_QUESTION_CHARS + 1
 
 # Which document a question names. Without a name, the instruction is the reference text.
 DOCUMENT_NAMES = {
@@ -87,7 +89,7 @@ class Retriever:
         return sorted(ranking, key=lambda pair: (-pair[1], pair[0]))
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid") -> list[Hit]:
-        query = clean_text(query)
+        query = clean_text(query, limit=MAX_QUERY_CHARS)
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}")
         cfg = self.config

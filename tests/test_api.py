@@ -451,6 +451,15 @@ def test_ask_with_history_resolves_a_follow_up(api_client):
     assert body["abstained"] is False and body["citations"]
 
 
+def test_a_follow_up_and_the_turn_it_follows_may_each_be_as_long_as_a_question(api_client):
+    """Within the schema's limits, each; together they exceed one question's: still answered, not a 422."""
+    turn = {"question": ("Une métropole peut-elle financer un SLIME+ avec le pacte ? " * 40)[:MAX_QUESTION_CHARS], "answer": ""}
+    question = ("Et pour un département qui cofinance avec le FSE+ ? " * 50)[:MAX_QUESTION_CHARS]
+    resp = api_client.post("/api/ask", json={"question": question, "history": [turn]})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["question"] == " ".join(question.split())
+
+
 def test_ask_abstains_on_a_question_the_corpus_does_not_cover(api_client):
     body = api_client.post("/api/ask", json={"question": OUT_OF_SCOPE}).json()
     assert body["abstained"] is True and body["answer"]
