@@ -69,11 +69,20 @@ def rows_from_xlsx(data: bytes) -> list[list]:
     try:
         sheet = _pick_sheet(workbook)
         rows = []
-        for row in sheet.iter_rows(values_only=True, max_col=MAX_COLS):
+        cells = sheet.iter_rows(values_only=True, max_col=MAX_COLS)
+        while True:
+            try:
+                row = next(cells, None)
+            except ValueError:  # read lazily: a number past Python's 4,300-digit limit, a malformed value
+                raise InvalidInput(
+                    f"classeur XLSX illisible : la ligne {len(rows) + 1} contient une valeur illisible "
+                    "(nombre trop grand ?)"
+                ) from None
+            if row is None:
+                return rows
             rows.append(list(row))
             if len(rows) > MAX_ROWS:
                 raise InvalidInput(f"tableau trop long (plus de {MAX_ROWS} lignes)")
-        return rows
     finally:
         workbook.close()
 
