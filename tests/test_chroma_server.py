@@ -93,7 +93,9 @@ def test_rebuilds_switch_the_server_pointer_and_drop_superseded_collections(serv
     build_index(server_settings, force=True, progress=False)
     second = check_index(server_settings)["build"]
     assert second != first
-    # Back to back, the build before the current one is still kept: a serving worker may not have switched yet.
+    # Within the grace period, the build before the current one is still kept: a serving worker may not have
+    # switched yet.
+    monkeypatch.setattr(assistant.index, "SUPERSEDED_GRACE_S", 3600.0)
     build_index(server_settings, force=True, progress=False)
     assert any(first in n for n in chunk_collections())
     monkeypatch.setattr(assistant.index, "SUPERSEDED_GRACE_S", 0.0)
