@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install install-dev index serve test test-fast eval bench clean chromium axe
+.PHONY: install install-dev index serve chroma test test-fast eval bench clean chromium axe
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,10 @@ index: install
 
 serve: index
 	$(BIN)/pacte serve
+
+# A local Chroma server (data in index/chroma-server): then `PACTE_CHROMA_URL=http://127.0.0.1:8001 make serve`.
+chroma: install
+	$(BIN)/pacte chroma serve
 
 test: install-dev
 	$(BIN)/pacte index

@@ -13,12 +13,12 @@ import logging
 import threading
 import time
 from contextlib import asynccontextmanager
-from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
 from fastapi import FastAPI, Query, Request
+from fastapi import Path as FastAPIPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -90,6 +90,12 @@ FRENCH_STATUS = {
 }
 
 
+UNREADABLE_BODY = (
+    "Le corps de la requête est illisible : un JSON encodé en UTF-8 (ou, pour /api/check, un YAML ou un formulaire "
+    "multipart/form-data) est attendu."
+)
+
+
 def _error(status: int, detail: str, headers: dict | None = None) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
@@ -142,7 +148,7 @@ def _french_error(err: dict) -> str:
     messages = {
         "missing": "est obligatoire",
         "string_too_short": "est vide",
-        "blank": "est vide",
+        "string_pattern_mismatch": "est vide",  # the only pattern of our models: a visible character (NON_BLANK)
         "string_type": "doit être une chaîne de caractères",
         "int_parsing": "doit être un nombre entier",
         "int_type": "doit être un nombre entier",
@@ -289,6 +295,16 @@ _ERRORS = {
 }
 
 
+def _corpus_ids(settings: Settings) -> list[str]:
+    """The corpus's document ids, as examples of the schema (an unreadable manifest: none)."""
+    try:
+        from assistant.corpus import load_manifest
+
+        return [str(d["doc_id"]) for d in load_manifest(Path(settings.corpus_dir))]
+    except Exception:  # noqa: BLE001 - the service still starts; /api/health reports the corpus problem
+        return []
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """Build the app. `services` lets tests share one loaded assistant between several apps;
     `settings` (API key, timeout) applies to this app even when services come from elsewhere."""
@@ -369,12 +385,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        detail = exc.detail
-        # Starlette's own errors carry the English reason phrase; ours are already French.
-        if not isinstance(detail, str) or detail == HTTPStatus(exc.status_code).phrase:
-            detail = FRENCH_STATUS.get(exc.status_code, f"Erreur HTTP {exc.status_code}.")
-            if exc.status_code == 404:
-                detail = f"Ressource introuvable : {request.url.path}"
+        # Only the framework raises these (our errors are PacteErrors), with English details ("Not Found",
+        # "There was an error parsing the body", "Missing boundary in multipart."): the client gets French.
+        if exc.status_code == 400:
+            # A body the framework could not read at all (not UTF-8, broken multipart): like malformed JSON, a 422.
+            log.info("corps illisible sur %s : %s", request.url.path, exc.detail)
+            return _error(422, UNREADABLE_BODY)
+        detail = FRENCH_STATUS.get(exc.status_code, f"Erreur HTTP {exc.status_code}.")
+        if exc.status_code == 404:
+            detail = f"Ressource introuvable : {request.url.path}"
         return _error(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
@@ -498,7 +517,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         "du corpus, pour lire une citation dans son contexte, avec la section qui les contient.",
     )
     async def document(
-        doc_id: str,
+        doc_id: Annotated[str, FastAPIPath(description="Identifiant du document (voir corpus/manifest.yaml).")],
         start: Annotated[int | None, Query(ge=1, description="Première ligne (à partir de 1).")] = None,
         end: Annotated[int | None, Query(ge=1, description="Dernière ligne, incluse.")] = None,
     ):
@@ -524,6 +543,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # The schema names the corpus's documents (knowledge is data: they come from the manifest, not from code).
+    plain_openapi = app.openapi
+
+    def openapi_with_documents():
+        if app.openapi_schema is None:
+            schema = plain_openapi()
+            for parameter in schema["paths"]["/api/documents/{doc_id}"]["get"].get("parameters", []):
+                if parameter.get("name") == "doc_id":
+                    parameter["schema"]["examples"] = _corpus_ids(settings)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi_with_documents
 
     # Outermost: errors it produces must still carry the headers.
     app.add_middleware(Guard, api_key=settings.api_key)

@@ -1,10 +1,12 @@
-"""`pacte serve`: the API and the chat page under uvicorn (PACTE_HOST / PACTE_PORT, 127.0.0.1:8000)."""
+"""`pacte serve`: the API and the chat page under uvicorn (PACTE_HOST / PACTE_PORT, 127.0.0.1:8000), in one or
+several worker processes (PACTE_WORKERS, default one per core) sharing the read-only index."""
 
 from __future__ import annotations
 
 import dataclasses
 import ipaddress
 import logging
+import os
 
 import click
 
@@ -24,21 +26,25 @@ def _is_loopback(host: str) -> bool:
 @click.option("--host", default=None, help="Adresse d'écoute (défaut : PACTE_HOST ou 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (défaut : PACTE_PORT ou 8000).")
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Nombre de processus de service (défaut : PACTE_WORKERS ou le nombre de cœurs).",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
     show_default=True,
     help="Niveau de journalisation.",
 )
-def serve_cmd(host: str | None, port: int | None, log_level: str):
+def serve_cmd(host: str | None, port: int | None, workers: int | None, log_level: str):
     """Sert l'API et la page de conversation (http://127.0.0.1:8000 par défaut)."""
     import uvicorn
 
-    from .app import create_app
-    from .services import Services
-
     settings = Settings.from_env()
     settings = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
+    workers = workers or settings.workers or os.cpu_count() or 1
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
 
     if not _is_loopback(settings.host) and not settings.api_key:
@@ -47,22 +53,49 @@ def serve_cmd(host: str | None, port: int | None, log_level: str):
             "Définissez PACTE_API_KEY pour protéger /api/*.",
             err=True,
         )
+    url = f"http://{settings.host}:{settings.port}/"
+    if workers == 1:
+        from .app import create_app
+        from .services import Services
 
-    click.echo("Chargement du corpus et de l'index…", err=True)
-    services = Services(settings).start()
-    health = services.health()
-    if not health["assistant_loaded"]:
-        reason = health["index"].get("message") or "index indisponible"
-        click.echo(
-            f"Attention : les questions ne pourront pas recevoir de réponse ({reason}). "
-            "Lancez « pacte index » ; le contrôle des contrats reste disponible.",
-            err=True,
+        click.echo("Chargement du corpus et de l'index…", err=True)
+        services = Services(settings).start()
+        _warn_without_index(services.health()["index"], services.health()["assistant_loaded"])
+        click.echo(f"Pacte Assistant : {url}", err=True)
+        uvicorn.run(
+            create_app(settings, services=services),
+            host=settings.host,
+            port=settings.port,
+            log_level=log_level,
+            server_header=False,
         )
-    click.echo(f"Pacte Assistant : http://{settings.host}:{settings.port}/", err=True)
+        return
+
+    from assistant.index import index_status
+
+    status = index_status(settings)
+    _warn_without_index(status, status["ok"])
+    # Each worker loads the corpus and the index itself (they are memory-mapped or read-only files, shared through
+    # the page cache); the OpenMP threads of the embedder are split between them rather than multiplied.
+    cores = os.cpu_count() or 1
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, cores // workers)))
+    click.echo(f"Pacte Assistant : {url} ({workers} processus)", err=True)
     uvicorn.run(
-        create_app(settings, services=services),
+        "api.app:create_app",
+        factory=True,
+        workers=workers,
         host=settings.host,
         port=settings.port,
         log_level=log_level,
         server_header=False,
     )
+
+
+def _warn_without_index(index: dict, ready: bool) -> None:
+    if not ready:
+        reason = index.get("message") or "index indisponible"
+        click.echo(
+            f"Attention : les questions ne pourront pas recevoir de réponse ({reason}). "
+            "Lancez « pacte index » ; le contrôle des contrats reste disponible.",
+            err=True,
+        )

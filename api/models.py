@@ -9,20 +9,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.config import MAX_QUESTION_CHARS
+from assistant.config import MAX_HISTORY_ANSWER_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
 
-# How many previous turns a client may send; older turns do not help resolve a follow-up.
-MAX_HISTORY_TURNS = 20
-MAX_HISTORY_ANSWER_CHARS = 20_000
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise PydanticCustomError("blank", "le texte est vide")
-    return value
+# "Not blank", written so that the schema's regex means the same in every engine that reads it (JSON Schema's
+# ECMAScript, pydantic's Rust regex, Python's re used by test generators): one character that is neither a space
+# of any kind nor NUL (what the back-end's clean_text drops), without relying on \s, which each engine defines
+# differently.
+NON_BLANK = r"[^\t\n\v\f\r \x00\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 
 
 class _Open(BaseModel):
@@ -62,6 +57,7 @@ class AskRequest(BaseModel):
         ...,
         min_length=1,
         max_length=MAX_QUESTION_CHARS,
+        pattern=NON_BLANK,
         description=f"La question, en français ({MAX_QUESTION_CHARS} caractères au maximum).",
     )
     history: list[Turn] | None = Field(
@@ -70,8 +66,6 @@ class AskRequest(BaseModel):
         description="Les tours précédents de la conversation, du plus ancien au plus récent, "
         "pour résoudre une question de suivi (« et pour une métropole ? »).",
     )
-
-    _check_question = field_validator("question")(_not_blank)
 
 
 class EligibilityRequest(BaseModel):
@@ -93,13 +87,12 @@ class EligibilityRequest(BaseModel):
         ...,
         min_length=1,
         max_length=MAX_QUESTION_CHARS,
+        pattern=NON_BLANK,
         description=f"Description de l'action ({MAX_QUESTION_CHARS} caractères au maximum).",
     )
     collectivite: Literal["metropole", "departement"] | None = Field(
         None, description="Type de collectivité qui porte l'action : « metropole » ou « departement »."
     )
-
-    _check_description = field_validator("description")(_not_blank)
 
 
 # --- responses --------------------------------------------------------------------------------
@@ -285,6 +278,11 @@ class HealthResponse(_Open):
     corpus: dict[str, str] = Field(..., description="Empreinte sha256 de chaque document du corpus.")
     assistant_loaded: bool = Field(..., description="Vrai si l'assistant (index chargé) est prêt à répondre.")
     api_key_required: bool = Field(..., description="Vrai si une clé d'API est exigée sur /api/*.")
+    worker: dict[str, Any] | None = Field(
+        None,
+        description="Le processus qui a répondu : pid, build de l'index qu'il utilise (null s'il n'en a chargé aucun) "
+        "et nombre de rechargements depuis son démarrage (une reconstruction est prise en compte sans redémarrage).",
+    )
 
 
 class ErrorResponse(BaseModel):

@@ -1,8 +1,13 @@
-"""The back-end calls the HTTP API makes, in one small container built once at start-up.
+"""The back-end calls the HTTP API makes, in one small container built once at start-up (once per worker process).
 
 The container loads the corpus and the assistant (hence the index) once; every method is blocking
 and is run by the app in a worker thread. Back-end modules are imported lazily so that the rules and
 documents endpoints work without an index, and so that `pacte check` users never pay for the embedder.
+
+A rebuild while serving is picked up without a restart: at most every PACTE_RELOAD_INTERVAL seconds a request
+checks whether another build became current; if so the new build is loaded in the background while the old one
+keeps answering, then swapped in (the old one is closed once the requests still using it are done). A request that
+finds its build gone (removed, server failure) loads the current one and is answered from it.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +108,11 @@ class Services:
         self._documents: dict[str, Document] | None = None
         self._sections: dict[str, _SectionFinder] = {}
         self.started = False
+        self._verifier = None  # what /api/health verified of the index files, kept between calls
+        self._store = None
+        self._next_check = 0.0
+        self._reloading = False
+        self.reloads = 0  # builds loaded after start-up
 
     # start-up ------------------------------------------------------------------------------
 
@@ -125,48 +136,124 @@ class Services:
                 if self._documents is None:
                     from assistant.corpus import load_corpus
 
-                    docs = load_corpus(Path(self.settings.corpus_dir))
-                    self._sections = {doc_id: _SectionFinder(doc) for doc_id, doc in docs.items()}
-                    self._documents = docs
+                    self._documents = load_corpus(Path(self.settings.corpus_dir))
         return self._documents
+
+    def _section_finder(self, doc: Document) -> _SectionFinder:
+        """The document's section tree, parsed the first time one of its lines is asked for."""
+        finder = self._sections.get(doc.doc_id)
+        if finder is None:
+            with self._corpus_lock:
+                finder = self._sections.get(doc.doc_id) or _SectionFinder(doc)
+                self._sections[doc.doc_id] = finder
+        return finder
 
     def assistant(self):
         """The loaded assistant. Retried on demand while it is unavailable, so that building the
-        index after start-up (`pacte index`) is enough to bring /api/ask up."""
+        index after start-up (`pacte index`) is enough to bring /api/ask up; replaced in the background
+        when another build becomes current."""
         if self._assistant is not None:
+            self._watch_builds()
             return self._assistant
         with self._assistant_lock:
             if self._assistant is None:
-                try:
-                    from assistant.answer import Assistant
-                except ImportError as exc:
-                    log.error("assistant.answer introuvable : %s", exc)
-                    self._assistant_error = ServiceUnavailable(
-                        "Le module de réponse n'est pas installé sur ce serveur : les questions ne peuvent pas être traitées."
-                    )
-                    raise self._assistant_error from None
-                try:
-                    self._assistant = Assistant.load(self.settings)
-                except PacteError as exc:
-                    self._assistant_error = exc
-                    raise
-                except Exception:  # an unusable index must not take the whole service down
-                    log.exception("Chargement de l'assistant impossible")
-                    self._assistant_error = ServiceUnavailable(
-                        "L'assistant n'a pas pu être chargé (index illisible ?). Relancez « pacte index » ; "
-                        "le détail est dans le journal du serveur."
-                    )
-                    raise self._assistant_error from None
-                self._assistant_error = None
+                self._assistant = self._load_assistant()
         return self._assistant
+
+    def _load_assistant(self):
+        try:
+            from assistant.answer import Assistant
+        except ImportError as exc:
+            log.error("assistant.answer introuvable : %s", exc)
+            self._assistant_error = ServiceUnavailable(
+                "Le module de réponse n'est pas installé sur ce serveur : les questions ne peuvent pas être traitées."
+            )
+            raise self._assistant_error from None
+        try:
+            assistant = Assistant.load(self.settings)
+        except PacteError as exc:
+            self._assistant_error = exc
+            raise
+        except Exception:  # an unusable index must not take the whole service down
+            log.exception("Chargement de l'assistant impossible")
+            self._assistant_error = ServiceUnavailable(
+                "L'assistant n'a pas pu être chargé (index illisible ?). Relancez « pacte index » ; "
+                "le détail est dans le journal du serveur."
+            )
+            raise self._assistant_error from None
+        self._assistant_error = None
+        return assistant
+
+    @staticmethod
+    def _build_of(assistant) -> str:
+        index = getattr(getattr(assistant, "retriever", None), "index", None)
+        return getattr(index, "build_id", "") or ""
+
+    def _current_build(self) -> str | None:
+        from assistant.store import Store
+
+        try:
+            if self._store is None:
+                self._store = Store.open(self.settings)
+            return self._store.current_build_id()
+        except PacteError:
+            return None
+
+    def _watch_builds(self) -> None:
+        """At most every reload_interval_s: if another build is current, load it in the background."""
+        now = time.monotonic()
+        if now < self._next_check or self._reloading:
+            return
+        self._next_check = now + self.settings.reload_interval_s
+        current = self._current_build()
+        if current and current != self._build_of(self._assistant):
+            self._reloading = True
+            threading.Thread(target=self._reload, name="pacte-reload", daemon=True).start()
+
+    def _reload(self) -> None:
+        try:
+            self._swap(self._load_assistant())
+        except PacteError as exc:  # the new build is not usable (yet): keep serving the one we have
+            log.warning("Nouvel index non chargé : %s", exc.message)
+        finally:
+            self._reloading = False
+
+    def _swap(self, new) -> None:
+        with self._assistant_lock:
+            old, self._assistant = self._assistant, new
+        self.reloads += 1
+        log.info("Index rechargé : build %s", self._build_of(new))
+        if old is not None and old is not new:
+            # Requests already running on the old build finish first (they are bounded by the request timeout).
+            index = getattr(getattr(old, "retriever", None), "index", None)
+            if index is not None and hasattr(index, "close"):
+                timer = threading.Timer(2 * self.settings.request_timeout_s + 5, index.close)
+                timer.daemon = True
+                timer.start()
+
+    def _answer(self, call):
+        """`call(assistant)`, answered from the current build if the one in use was removed under us."""
+        assistant = self.assistant()
+        try:
+            return call(assistant)
+        except IndexUnavailable:
+            current = self._current_build()
+            if not current or current == self._build_of(assistant):
+                raise
+            with self._assistant_lock:
+                fresh = self._assistant if self._build_of(self._assistant) == current else None
+            if fresh is None:
+                fresh = self._load_assistant()
+                self._swap(fresh)
+            return call(fresh)
 
     # calls ---------------------------------------------------------------------------------
 
     def ask(self, question: str, history: list[dict] | None = None) -> dict:
-        return self.assistant().ask(question, history=history or None)
+        return self._answer(lambda assistant: assistant.ask(question, history=history or None))
 
     def eligibility(self, description: str, collectivite: str | None = None) -> dict:
-        return self.assistant().eligibility(description, collectivite=collectivite)
+        return self._answer(lambda assistant: assistant.eligibility(description, collectivite=collectivite))
 
     def check(self, content: bytes, filename: str) -> dict:
         if len(content) > MAX_UPLOAD_BYTES:
@@ -244,18 +331,21 @@ class Services:
             "start": start,
             "end": end,
             "lines": [{"number": n, "text": doc.lines[n - 1]} for n in range(start, end + 1)],
-            "section": self._sections[doc_id].at(start),
+            "section": self._section_finder(doc).at(start),
         }
 
     def health(self) -> dict:
+        if self._assistant is not None:
+            self._watch_builds()
         index: dict[str, Any]
         try:
-            from assistant.index import index_status
+            from assistant.index import Verifier, index_status
         except ImportError:
             index = {"ok": False, "message": "Le module d'index n'est pas disponible sur ce serveur."}
         else:
             try:
-                index = dict(index_status(self.settings))
+                self._verifier = self._verifier or Verifier()
+                index = dict(index_status(self.settings, self._verifier))
             except PacteError as exc:
                 index = {"ok": False, "message": exc.message}
             except Exception:  # health must answer even when the index is broken
@@ -278,6 +368,7 @@ class Services:
             "corpus": corpus,
             "assistant_loaded": self._assistant is not None,
             "api_key_required": bool(self.settings.api_key),
+            "worker": {"pid": os.getpid(), "build": self._build_of(self._assistant) or None, "reloads": self.reloads},
         }
 
 

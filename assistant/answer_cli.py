@@ -18,16 +18,26 @@ def _print_citations(result: dict):
 
 def _load_history(path):
     from .errors import InvalidInput
+    from .validation import check_history
 
     if not path:
         return None
     try:
-        data = json.loads(open(path, encoding="utf-8").read())
+        with open(path, encoding="utf-8-sig") as handle:
+            data = json.loads(handle.read())
     except (OSError, ValueError):
         raise InvalidInput(f"Historique illisible : {path} (liste JSON de {{\"question\", \"answer\"}} attendue).") from None
-    if not isinstance(data, list) or not all(isinstance(t, dict) and isinstance(t.get("question"), str) for t in data):
-        raise InvalidInput(f"Historique invalide : {path} (liste JSON de {{\"question\", \"answer\"}} attendue).")
-    return data
+    return check_history(data, f"L'historique {path}")
+
+
+def _one_or_batch(text, batch, what: str = "une question"):
+    """Exactly one of an argument (possibly empty: then it is checked, and found empty) and --batch."""
+    from .errors import InvalidInput
+
+    if text is not None and batch:
+        raise InvalidInput(f"Donnez soit {what}, soit --batch FICHIER.jsonl, pas les deux.")
+    if text is None and not batch:
+        raise InvalidInput(f"Donnez {what} (entre guillemets) ou --batch FICHIER.jsonl.")
 
 
 @click.command("ask")
@@ -40,16 +50,21 @@ def ask_cmd(question, as_json, batch, history):
     from .answer import Assistant
     from .batch import read_batch
     from .errors import InvalidInput
-    from .validation import clean_text
+    from .validation import check_history, clean_text
 
-    if bool(question) == bool(batch):
-        raise InvalidInput("Donnez soit une question, soit --batch FICHIER.jsonl (pas les deux).")
+    _one_or_batch(question, batch)
     items = read_batch(batch) if batch else [(None, clean_text(question), {})]
+    for item_id, _, record in items:  # validate every line before any output
+        if "history" in record:
+            try:
+                check_history(record["history"], "« history »")
+            except InvalidInput as exc:
+                raise InvalidInput(f"{batch}, id « {item_id} » : {exc.message}") from None
     turns = _load_history(history)
     assistant = Assistant.load(Settings.from_env())
     if batch:
         for item_id, text, record in items:
-            result = assistant.ask(text, history=record.get("history") if isinstance(record.get("history"), list) else None)
+            result = assistant.ask(text, history=record.get("history"))
             click.echo(json.dumps({"id": item_id, **result}, ensure_ascii=False))
         return
     result = assistant.ask(items[0][1], history=turns)
@@ -72,8 +87,7 @@ def eligibility_cmd(description, collectivite, as_json, batch):
     from .errors import InvalidInput
     from .validation import clean_text
 
-    if bool(description) == bool(batch):
-        raise InvalidInput("Donnez soit une description d'action, soit --batch FICHIER.jsonl (pas les deux).")
+    _one_or_batch(description, batch, "une description d'action")
     what = "La description de l'action"
     items = read_batch(batch, field="description", what=what) if batch else [(None, clean_text(description, what), {})]
     from .conditions import check_collectivite

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -9,6 +10,18 @@ from .errors import InvalidInput
 from .validation import clean_text
 
 MAX_BATCH_BYTES = 50 * 1024 * 1024
+
+
+def _why(exc: OSError) -> str:
+    """The reason of a read failure in French (the system's own message is in the machine's language)."""
+    return {
+        errno.ENOENT: "fichier introuvable",
+        errno.EACCES: "accès refusé",
+        errno.EPERM: "accès refusé",
+        errno.EISDIR: "c'est un dossier, pas un fichier",
+        errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+        errno.ENAMETOOLONG: "chemin trop long",
+    }.get(exc.errno, f"erreur d'entrée-sortie ({errno.errorcode.get(exc.errno, exc.errno)})")
 
 
 def read_batch(path: str | Path, field: str = "question", what: str = "La question") -> list[tuple[str, str, dict]]:
@@ -19,9 +32,9 @@ def read_batch(path: str | Path, field: str = "question", what: str = "La questi
             raise InvalidInput(f"Le fichier {path} dépasse {MAX_BATCH_BYTES // (1024 * 1024)} Mo.")
         raw = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"Impossible de lire le fichier {path} : {exc.strerror}.") from None
+        raise InvalidInput(f"Impossible de lire le fichier {path} : {_why(exc)}.") from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors, Excel exports) is not part of line 1
     except UnicodeDecodeError:
         raise InvalidInput(f"Le fichier {path} n'est pas encodé en UTF-8.") from None
     items, seen = [], set()

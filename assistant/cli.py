@@ -24,6 +24,7 @@ COMMANDS = {
     "audit": ("assistant.audit.cli:audit_cmd", "Audite un document de contrat : règles et cohérence des montants."),
     "eval": ("eval.cli:eval_group", "Évalue un système de réponses sur les jeux de test."),
     "serve": ("api.cli:serve_cmd", "Lance le service web et la page de discussion."),
+    "chroma": ("assistant.chroma_cli:chroma_group", "Lance un serveur Chroma partagé (PACTE_CHROMA_URL)."),
 }
 
 
@@ -59,6 +60,7 @@ _USAGE_FR = [
     (r"^Got unexpected extra arguments? \((.+)\)$", r"arguments en trop : \1."),
     (r"^Option '(.+)' requires an argument\.?$", r"l'option \1 attend une valeur."),
     (r"^(.+) does not exist\.?$", r"\1 n'existe pas."),
+    (r"File '(.+)' is a directory\.?", r"« \1 » est un dossier, pas un fichier."),
     (r"is not in the range", "n'est pas dans l'intervalle"),
     (r"is not a valid integer(?: range)?", "n'est pas un entier valide"),
     (r"is not one of", "n'est pas parmi"),

@@ -30,7 +30,7 @@ from .conditions import FrameworkRule, applicable_rules, check_collectivite, nor
 from .learned.models import OUTSIDE, Models
 from .lexical import BM25, analyse, weighted_overlap
 from .referentiel import Quote, Section, load_referentiel
-from .retrieval import Retriever
+from .retrieval import MAX_QUERY_CHARS, Retriever
 from .schema import Document, Hit
 from .sentences import chunk_containing, display_text, unit_for_quote
 from .validation import clean_text
@@ -460,7 +460,7 @@ class EligibilityEngine:
     def verdict_for_question(self, question: str, collectivite: str | None, hits: list[Hit]) -> dict:
         """The verdict for an eligibility question: the question is assessed as the description of its action
         (its framing and any order it contains are ignored); units are the cited passages, verbatim."""
-        question = clean_text(question)
+        question = clean_text(question, limit=MAX_QUERY_CHARS)  # a follow-up comes with the question it follows
         result = self._assess(question, check_collectivite(collectivite))
         units = []
         for c in result["citations"]:

@@ -23,6 +23,7 @@ EXTRA_FILE = Path(__file__).parent / "data" / "glossary_extra.yaml"
 _ACRO = r"[A-Z][A-Z0-9]{1,9}\+?"
 _LONG_THEN_ACRO = re.compile(r"([^()\n]{3,160}?)\s*\((" + _ACRO + r")\)")
 _ACRO_THEN_LONG = re.compile(r"\b(" + _ACRO + r")\s*\(([^()\n]{5,120})\)")
+_PARENTHESIS = re.compile(r"\([^()\n]")  # both shapes need one: lines without are skipped (the scan is slow)
 _MINOR = {"de", "du", "des", "d", "la", "le", "les", "l", "et", "a", "au", "aux", "pour", "en", "sur", "par", "à"}
 
 
@@ -91,6 +92,9 @@ def extract_glossary(documents: dict[str, Document]) -> dict[str, GlossaryEntry]
         previous = ""
         for number, line in enumerate(doc.lines, start=1):
             plain = re.sub(r"<[^>]+>|\*+", "", line)
+            if not _PARENTHESIS.search(plain):
+                previous = plain
+                continue
             # Hard-wrapped text: the long form may start on the previous line.
             for match in _LONG_THEN_ACRO.finditer(previous + " " + plain):
                 acronym = match.group(2)

@@ -14,7 +14,10 @@ from .config import Settings
 @click.option("--status", "show_status", is_flag=True, help="Afficher l'état de l'index sans rien construire.")
 @click.option("--quiet", is_flag=True, help="Sans barre de progression.")
 def index_cmd(force, show_status, quiet):
-    """Construit (ou met à jour) l'index de recherche du corpus."""
+    """Construit (ou met à jour) l'index de recherche du corpus.
+
+    Sans PACTE_CHROMA_URL, les vecteurs sont dans Chroma embarqué (PACTE_INDEX_DIR) ; avec, dans ce serveur Chroma.
+    """
     from .index import build_index, index_status
 
     settings = Settings.from_env()
@@ -23,6 +26,10 @@ def index_cmd(force, show_status, quiet):
         click.echo(json.dumps(status, ensure_ascii=False, indent=2))
         raise click.exceptions.Exit(0 if status["ok"] else 2)
     report = build_index(settings, force=force, progress=not quiet)
+    if report.removed:
+        click.echo(f"Constructions inachevées ou remplacées supprimées : {', '.join(report.removed)}.")
+    if report.repaired:
+        click.echo(f"L'index en place était inutilisable : {report.repaired} Il a été reconstruit.")
     if report.status == "up-to-date":
         click.echo(f"Index à jour ({report.chunks} passages) : rien à reconstruire. Utilisez --force pour forcer.")
     else:
@@ -71,13 +78,12 @@ def train_cmd(quiet):
 @click.option("--mode", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid", show_default=True)
 def search_cmd(question, k, as_json, batch, mode):
     """Recherche les passages du corpus qui répondent à une question."""
+    from .answer_cli import _one_or_batch
     from .batch import read_batch
-    from .errors import InvalidInput
     from .retrieval import load_retriever
     from .validation import clean_text
 
-    if bool(question) == bool(batch):
-        raise InvalidInput("Donnez soit une question, soit --batch FICHIER.jsonl (pas les deux).")
+    _one_or_batch(question, batch)
     # Validate all input before loading anything heavy.
     items = read_batch(batch) if batch else [(None, clean_text(question), {})]
     retriever = load_retriever(Settings.from_env())

@@ -13,17 +13,21 @@ from typing import Protocol
 
 import numpy as np
 
-from .config import Settings
+from .config import MAX_QUESTION_CHARS, Settings
 from .corpus import load_corpus
+from .errors import IndexUnavailable
 from .glossary import expand_query
 from .index import LoadedIndex, load_index
 from .learned.entry_points import EntryPoints
 from .learned.ranker import SOURCES, CandidateSignals, PassageRanker, features
 from .lexical import BM25, analyse, normalise, weighted_overlap
+from .store import RUN_INDEX
 from .schema import Chunk, Hit
 from .validation import clean_text
 
 MODES = ("hybrid", "bm25", "dense")
+# A follow-up is searched together with the question it follows (each within MAX_QUESTION_CHARS).
+MAX_QUERY_CHARS = 2 * MAX_QUESTION_CHARS + 1
 
 # Which document a question names. Without a name, the instruction is the reference text.
 DOCUMENT_NAMES = {
@@ -64,7 +68,6 @@ class FusionConfig:
     candidates: int = 100  # depth of the BM25 and dense rankings
     entry_depth: int = 40  # entry points read per query, lexically and densely
     ranked: int = 60  # candidates scored by the ranker: the union of each ranking's best, up to this many
-    exact_limit: int = 50_000  # dense search is exact (numpy) up to this many passages, Chroma's HNSW beyond
 
 
 @dataclass
@@ -90,7 +93,7 @@ class Retriever:
         self.config = config
         self.chunks: list[Chunk] = index.chunks
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
-        self.bm25 = BM25([analyse(c.embed_text()) for c in self.chunks])
+        self.bm25: BM25 = index.lexical  # built with the index, memory-mapped: nothing is re-analysed at load
         self.entry_points = entry_points
         self.ranker = ranker
         self.doc_kinds = doc_kinds or {}
@@ -144,30 +147,26 @@ class Retriever:
         return self.bm25.top(analyse(expanded_query), n)
 
     def dense_ranking(self, query_text: str, n: int, vector: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """Passages by cosine similarity: exact (and so reproducible) over the passage vectors up to
-        `exact_limit` passages, Chroma's HNSW search beyond."""
+        """Passages by cosine similarity, best first (ties by passage order), computed exactly over the passage
+        vectors the ranker needs anyway: the same after every load of the index, whatever Chroma's HNSW graph."""
         if vector is None:
             vector = self.index.embedder.embed_queries([query_text])[0]
-        if len(self.chunks) <= self.config.exact_limit:
-            sims = self.chunk_vectors() @ np.asarray(vector, dtype=np.float32)  # float32 both: no upcast copy
-            n = min(n, len(sims))
-            top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
-            return [(int(i), float(sims[i])) for i in sorted(top.tolist(), key=lambda i: (-sims[i], i))]
-        result = self.index.collection.query(
-            query_embeddings=[np.asarray(vector).tolist()], n_results=min(n, len(self.chunks)), include=["distances"]
-        )
-        return [
-            (self._position[chunk_id], 1.0 - float(distance))
-            for chunk_id, distance in zip(result["ids"][0], result["distances"][0])
-        ]
+        sims = self.chunk_vectors() @ np.asarray(vector, dtype=np.float32)  # float32 both: no upcast copy
+        n = min(n, len(sims))
+        if n <= 0:
+            return []
+        top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
+        return [(int(i), float(sims[i])) for i in sorted(top.tolist(), key=lambda i: (-sims[i], i))]
 
     def chunk_vectors(self) -> np.ndarray:
-        """Every passage's vector, in chunk order (read once from Chroma): the ranker needs the similarity of
-        candidates that one ranking found and the other did not."""
+        """Every passage's vector, in chunk order, read once from Chroma (embedded or server)."""
         if self._vectors is None:
-            got = self.index.collection.get(include=["embeddings"])
-            by_id = dict(zip(got["ids"], got["embeddings"]))
-            self._vectors = np.asarray([by_id[c.id] for c in self.chunks], dtype=np.float32)
+            try:
+                got = self.index.collection.get(include=["embeddings"])
+                by_id = dict(zip(got["ids"], got["embeddings"]))
+                self._vectors = np.asarray([by_id[c.id] for c in self.chunks], dtype=np.float32)
+            except Exception:  # noqa: BLE001 - a build removed under us, a server gone, a passage missing
+                raise IndexUnavailable(f"La lecture des vecteurs dans la base Chroma a échoué. {RUN_INDEX}") from None
         return self._vectors
 
     def query_vector(self, text: str) -> np.ndarray:
@@ -251,7 +250,7 @@ class Retriever:
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid", vector: np.ndarray | None = None,
                intents: dict[str, float] | None = None) -> list[Hit]:
-        query = clean_text(query)
+        query = clean_text(query, limit=MAX_QUERY_CHARS)
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}")
         if mode == "bm25":

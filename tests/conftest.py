@@ -15,6 +15,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def _hermetic_environment():
+    """The tests set what they need: a PACTE_* variable of the shell running them (a Chroma server URL, an API key,
+    another port…) must not change what they test. The embedding cache is kept (where `pacte index` filled it), and
+    PACTE_CHROMIUM (the browser to drive)."""
+    index_dir = os.environ.get("PACTE_INDEX_DIR", str(PROJECT_ROOT / "index"))
+    os.environ["PACTE_CACHE_DIR"] = os.environ.get("PACTE_CACHE_DIR", os.path.join(index_dir, "cache"))
+    for name in [n for n in os.environ if n.startswith("PACTE_") and n not in ("PACTE_CACHE_DIR", "PACTE_CHROMIUM")]:
+        del os.environ[name]
+
+
+_hermetic_environment()
+
+
 @pytest.fixture(scope="session")
 def corpus():
     return load_corpus(PROJECT_ROOT / "corpus")

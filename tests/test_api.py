@@ -298,6 +298,41 @@ def test_malformed_json_bodies(bare_client):
     assert_french_error(bare_client.post("/api/ask", json=["une", "liste"]), 422, "objet JSON")
 
 
+# Found by tests/test_api_fuzz.py (schemathesis): kept as regressions.
+
+
+@pytest.mark.parametrize(
+    "path, body, content_type",
+    [
+        ("/api/ask", b'{"question": "\xff\xfe"}', "application/json"),  # not UTF-8: Starlette's English 400 before
+        ("/api/eligibility", b"Z\xff", "application/json"),
+        ("/api/check", b"--x\r\n", "multipart/form-data"),  # no boundary: "Missing boundary in multipart."
+    ],
+)
+def test_bodies_the_framework_cannot_read_are_a_french_422(bare_client, path, body, content_type):
+    detail = assert_french_error(bare_client.post(path, content=body, headers={"Content-Type": content_type}), 422)
+    assert "illisible" in detail and "parsing" not in detail and "boundary" not in detail
+
+
+@pytest.mark.parametrize("blank", ["   ", "\x00", "\x1c\x1d", "\ufeff", "\u2028\u3000"])
+def test_a_question_of_invisible_characters_is_empty_for_the_schema_and_the_validation_alike(bare_client, blank):
+    """The schema's pattern says what the validation refuses: a client trusting /openapi.json is never surprised."""
+    import re as regex
+
+    schema = bare_client.get("/openapi.json").json()["components"]["schemas"]
+    for model, field in (("AskRequest", "question"), ("EligibilityRequest", "description")):
+        pattern = schema[model]["properties"][field]["pattern"]
+        assert not regex.search(pattern, blank) and regex.search(pattern, f"{blank}SLIME+{blank}")
+    assert_french_error(bare_client.post("/api/ask", json={"question": blank}), 422, "« question »", "vide")
+    assert_french_error(bare_client.post("/api/eligibility", json={"description": blank}), 422, "« description »", "vide")
+
+
+def test_the_schema_names_the_corpus_documents(bare_client, corpus):
+    schema = bare_client.get("/openapi.json").json()
+    doc_id = next(p for p in schema["paths"]["/api/documents/{doc_id}"]["get"]["parameters"] if p["name"] == "doc_id")
+    assert doc_id["schema"]["examples"] == list(corpus)
+
+
 @pytest.mark.parametrize(
     "payload, words",
     [
@@ -424,6 +459,15 @@ def test_ask_with_history_resolves_a_follow_up(api_client):
     assert body["abstained"] is False and body["citations"]
 
 
+def test_a_follow_up_and_the_turn_it_follows_may_each_be_as_long_as_a_question(api_client):
+    """Within the schema's limits, each; together they exceed one question's: still answered, not a 422."""
+    turn = {"question": ("Une métropole peut-elle financer un SLIME+ avec le pacte ? " * 40)[:MAX_QUESTION_CHARS], "answer": ""}
+    question = ("Et pour un département qui cofinance avec le FSE+ ? " * 50)[:MAX_QUESTION_CHARS]
+    resp = api_client.post("/api/ask", json={"question": question, "history": [turn]})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["question"] == " ".join(question.split())
+
+
 def test_ask_abstains_on_a_question_the_corpus_does_not_cover(api_client):
     body = api_client.post("/api/ask", json={"question": OUT_OF_SCOPE}).json()
     assert body["abstained"] is True and body["answer"]
@@ -445,6 +489,9 @@ def test_health_with_the_index(api_client, documents):
     assert body["status"] == "ok" and body["assistant_loaded"] is True and body["index"]["ok"] is True
     assert body["corpus"] == {doc_id: doc.sha256 for doc_id, doc in documents.items()}
     assert body["version"] and body["embedder"]
+    # Which build this worker answers from, and what the index check verified (files and collections).
+    assert body["worker"]["build"] == body["index"]["build"] and body["worker"]["pid"] > 0
+    assert set(body["index"]["collections"]) >= {"chunks"} and body["index"]["files"]
 
 
 # --- `pacte serve` ---------------------------------------------------------------------------------------

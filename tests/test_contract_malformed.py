@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from assistant.config import PROJECT_ROOT
 from assistant.errors import InvalidInput
 from assistant.rules import load_contract
 
@@ -60,8 +61,24 @@ CASES = {
 }
 
 
+@pytest.fixture(params=["libyaml", "pure-python"])
+def yaml_parser(request, monkeypatch):
+    """Every message must be the same whether PyYAML was built with libyaml or not (libyaml's own messages, marks
+    and nesting limit differ): the cases run with both parsers."""
+    import yaml
+
+    from assistant.rules import safeparse
+
+    if request.param == "pure-python":
+        pure = type("PureYamlLoader", (yaml.SafeLoader,), {"resolve": safeparse._YamlLoader.resolve})
+        monkeypatch.setattr(safeparse, "_YamlLoader", pure)
+    elif not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("PyYAML without libyaml here")
+    return request.param
+
+
 @pytest.mark.parametrize("name", CASES)
-def test_malformed_contract_is_invalid_input_naming_the_field(name):
+def test_malformed_contract_is_invalid_input_naming_the_field(name, yaml_parser):
     content, filename, expected = CASES[name]
     with pytest.raises(InvalidInput) as err:
         load_contract((content.encode("utf-8"), filename))
@@ -89,7 +106,7 @@ def test_printable_junk_is_refused_as_not_a_contract():
         load_contract((text.encode(), "junk.yaml"))
 
 
-def test_alias_bombs_and_deep_nesting_are_refused():
+def test_alias_bombs_and_deep_nesting_are_refused(yaml_parser):
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(8))
     with pytest.raises(InvalidInput, match="structure trop volumineuse"):
@@ -128,3 +145,75 @@ def test_missing_file_directory_and_unreadable_bytes(tmp_path):
         locked.chmod(0)
         with pytest.raises(InvalidInput, match="droits insuffisants"):
             load_contract(locked)
+
+
+# --- integers longer than Python converts (4,300 digits): French messages, never its ValueError ---------------
+
+BIG = "9" * 5000
+EXAMPLE = (PROJECT_ROOT / "examples" / "pas-de-calais-2024.yaml").read_text(encoding="utf-8")
+
+
+def _yaml_with(old: str, new: str) -> bytes:
+    assert old in EXAMPLE
+    return EXAMPLE.replace(old, new, 1).encode("utf-8")
+
+
+def _json_with(field: str, raw: str) -> bytes:
+    import json
+
+    import yaml
+
+    text = json.dumps(yaml.safe_load(EXAMPLE), ensure_ascii=False)
+    assert f'"{field}": 2024' in text
+    return text.replace(f'"{field}": 2024', f'"{field}": {raw}', 1).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "data, name, expected",
+    [
+        (_yaml_with("annee: 2024", f"annee: {BIG}"), "c.yaml", "nombre trop grand à la ligne"),
+        (_yaml_with("etat: 618000", f"etat: {BIG}"), "c.yaml", "nombre trop grand à la ligne"),
+        (_yaml_with("axe: 1", f"axe: {BIG}"), "c.yaml", "5\u202f000 chiffres (30 au plus)"),
+        (_yaml_with("axe: 1", f"axe: 1_{BIG}"), "c.yaml", "nombre trop grand"),
+        (_yaml_with("axe: 1", f"axe: '{BIG}'"), "c.yaml", "axe inconnu (« 9999"),
+        (_yaml_with("axe: 1", "axe: '²'"), "c.yaml", "axe inconnu (« ² »)"),
+        (_yaml_with("annee: 2024", "annee: 2024-13-45"), "c.yaml", "valeur illisible (« 2024-13-45 »)"),
+        (_json_with("annee", BIG), "c.json", "nombre trop grand à la ligne 1 : 5\u202f000 chiffres"),
+        (_json_with("annee", "-" + BIG), "c.json", "nombre trop grand"),
+        (_json_with("annee", f'"{BIG}"'), "c.json", "annee : année invalide (« 9999"),
+    ],
+)
+def test_integers_past_pythons_digit_limit_are_french_errors(data, name, expected, yaml_parser):
+    with pytest.raises(InvalidInput) as err:
+        load_contract((data, name))
+    assert expected in err.value.message, err.value.message
+    assert "Exceeds" not in err.value.message and "int()" not in err.value.message
+
+
+def test_a_spreadsheet_cell_past_the_digit_limit_is_a_french_error():
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(PROJECT_ROOT / "examples" / "pas-de-calais-2024.xlsx")
+    cell = workbook.active["D4"]
+    assert isinstance(cell.value, (int, float))
+    cell.value, cell.data_type = BIG, "n"  # written as a number: openpyxl converts it back when reading
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(InvalidInput, match="ligne 4 contient une valeur illisible"):
+        load_contract((buffer.getvalue(), "grand.xlsx"))
+    csv = (PROJECT_ROOT / "examples" / "pas-de-calais-2024.csv").read_text(encoding="utf-8")
+    with pytest.raises(InvalidInput, match="montant hors limites"):
+        load_contract((csv.replace("618 000,00 €", BIG, 1).encode("utf-8"), "grand.csv"))
+
+
+def test_pacte_check_on_a_huge_integer_exits_2_in_french(tmp_path):
+    import subprocess
+    import sys
+
+    contract = tmp_path / "grand.yaml"
+    contract.write_bytes(_yaml_with("annee: 2024", f"annee: {BIG}"))
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "check", str(contract)], capture_output=True,
+                          text=True, timeout=120, cwd=PROJECT_ROOT)
+    assert done.returncode == 2 and done.stderr.startswith("Erreur : nombre trop grand") and "Traceback" not in done.stderr

@@ -89,6 +89,7 @@ def test_unknown_embedder_is_a_clear_error(index_copy):
 @pytest.mark.parametrize("stage", ["after-embedding", "after-chroma", "before-swap"])
 def test_a_build_killed_midway_leaves_the_previous_index_usable(index_copy, stage):
     before = check_index(index_copy)
+    builds = index_copy.index_dir / "builds"
     env = {
         **os.environ,
         "PACTE_INDEX_DIR": str(index_copy.index_dir),
@@ -102,9 +103,12 @@ def test_a_build_killed_midway_leaves_the_previous_index_usable(index_copy, stag
     assert proc.returncode == -9  # SIGKILL
     assert check_index(index_copy) == before
     assert len(load_index(index_copy).chunks) == before["chunks"]
-    # The next build cleans the debris and succeeds.
-    assert build_index(index_copy, force=True, progress=False).status == "built"
-    assert len(list((index_copy.index_dir / "builds").iterdir())) == 1
+    debris = {p.name for p in builds.iterdir()} - {before["build"]}
+    assert len(debris) == (0 if stage == "after-embedding" else 1)
+    # The next build removes the debris first, then succeeds; the build it replaced stays for live readers.
+    report = build_index(index_copy, force=True, progress=False)
+    assert report.status == "built" and set(report.removed) == debris
+    assert {p.name for p in builds.iterdir()} == {before["build"], check_index(index_copy)["build"]}
 
 
 def test_cli_without_index_exits_2_with_french_message(tmp_path):

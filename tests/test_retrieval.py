@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.errors import InvalidInput
+from assistant.retrieval import MAX_QUERY_CHARS
 
 
 def spans(hits, k=5):
@@ -51,7 +52,8 @@ def test_single_side_modes(retriever, mode):
     assert len(hits) == 5 and all(mode in h.sources for h in hits)
 
 
-@pytest.mark.parametrize("bad, message", [("", "vide"), ("   \n ", "vide"), ("x" * 2001, "trop longue")])
+# The retriever takes a follow-up together with the question it follows: up to two questions' length.
+@pytest.mark.parametrize("bad, message", [("", "vide"), ("   \n ", "vide"), ("x" * (MAX_QUERY_CHARS + 1), "trop longue")])
 def test_bad_questions_are_refused_in_french(retriever, bad, message):
     with pytest.raises(InvalidInput, match=message):
         retriever.search(bad)

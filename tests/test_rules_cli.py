@@ -16,6 +16,13 @@ EXAMPLE = ROOT / "examples" / "pas-de-calais-2024.yaml"
 VIOLATION = ROOT / "eval" / "datasets" / "contracts" / "parity-state-above.yaml"
 
 
+@pytest.fixture(autouse=True)
+def terminal_width(monkeypatch):
+    """The table wraps its messages to the terminal's width: the tests read it at a fixed one, whatever runs them
+    (a terminal, a pipe, pytest-xdist's workers)."""
+    monkeypatch.setenv("COLUMNS", "110")
+
+
 def run(capsys, *args):
     with pytest.raises(SystemExit) as exit_:
         main(["check", *map(str, args)])

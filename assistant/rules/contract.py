@@ -43,7 +43,7 @@ from ..config import MAX_UPLOAD_BYTES
 from ..errors import InvalidInput
 from . import model
 from .money import AmountError, fmt_number, to_cents
-from .safeparse import decode_text, parse_json, parse_yaml, paused_gc
+from .safeparse import MAX_DIGITS, decode_text, parse_json, parse_yaml, paused_gc
 
 # ---------------------------------------------------------------------------------------------
 # Field types: each raises ValueError with a French message, shown after the field path.
@@ -72,20 +72,33 @@ def _count(value):
     return cents // 100
 
 
+def _digits(value):
+    """An integer written as text ("2024", " 3 "), or the value unchanged. Only ASCII digits, and not too many of
+    them: int() of 4,300+ digits (or of "²") fails with an English message."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS:
+            return int(text)
+    return value
+
+
+def _shown(value) -> str:
+    text = str(value)
+    text = text if len(text) <= 40 else text[:39] + "…"
+    return f"« {text} »" if isinstance(value, str) else text
+
+
 def _axis(value):
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    value = _digits(value)
     if isinstance(value, bool) or value not in model.AXES:
-        shown = f"« {value} »" if isinstance(value, str) else str(value)
-        raise ValueError(f"axe inconnu ({shown}) ; valeurs possibles : 1, 2, 3, 4")
+        raise ValueError(f"axe inconnu ({_shown(value)}) ; valeurs possibles : 1, 2, 3, 4")
     return int(value)
 
 
 def _year(value):
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    value = _digits(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 2000 <= value <= 2100:
-        raise ValueError(f"année invalide ({value!r}) ; une année comme 2024 est attendue")
+        raise ValueError(f"année invalide ({_shown(value)}) ; une année comme 2024 est attendue")
     return value
 
 

@@ -53,6 +53,15 @@ class _YamlLoader(_SafeLoader):
 
 # A YAML file whose aliases expand into more nodes than this is refused (« billion laughs »).
 MAX_NODES = 300_000
+# No amount, year or axis needs more digits. Longer integers are refused where they are read: Python refuses to
+# convert more than 4,300 digits (sys.get_int_max_str_digits) with an English ValueError, and formatting one fails too.
+MAX_DIGITS = 30
+
+
+def too_many_digits(count: int, where: str = "") -> InvalidInput:
+    return InvalidInput(
+        f"nombre trop grand{where} : {count:,} chiffres ({MAX_DIGITS} au plus)".replace(",", "\u202f")
+    )
 
 
 @contextlib.contextmanager
@@ -87,18 +96,21 @@ def decode_text(data: bytes) -> str:
 _YAML_PROBLEMS = {
     "mapping values are not allowed here": "« : » inattendu (guillemets manquants autour d'un texte ?)",
     "could not find expected ':'": "« : » attendu",
-    "found character '\\t' that cannot start any token": "tabulation interdite en YAML (utilisez des espaces)",
     "found undefined alias": "alias non défini",
     "expected <block end>, but found '-'": "indentation incohérente d'une liste",
     "found duplicate anchor": "ancre en double",
 }
 
 
-def _yaml_error(exc: yaml.YAMLError) -> InvalidInput:
+def _yaml_error(exc: yaml.YAMLError, text: str = "") -> InvalidInput:
     mark = getattr(exc, "problem_mark", None)
     where = f" à la ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else ""
     problem = str(getattr(exc, "problem", "") or "")
     detail = next((fr for en, fr in _YAML_PROBLEMS.items() if problem.startswith(en)), "")
+    # libyaml does not name the character ("found character that cannot start any token"), PyYAML does: read it
+    # from the text, so the message is the same with or without libyaml.
+    if problem.startswith("found character") and mark is not None and text[mark.index : mark.index + 1] == "\t":
+        detail = "tabulation interdite en YAML (utilisez des espaces)"
     return InvalidInput(f"YAML invalide{where}" + (f" : {detail}" if detail else ""))
 
 
@@ -120,6 +132,18 @@ def _check_size(value) -> None:
 _BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
 
 
+def _pyyaml_scalar(node, loader):
+    """Other scalars (0x1F, 1_000, dates…) by PyYAML's constructor, whose ValueErrors (a date that does not exist,
+    an integer past Python's digit limit) are not YAML errors."""
+    if node.tag == _INT and sum(c.isdigit() for c in node.value) > MAX_DIGITS:
+        raise too_many_digits(sum(c.isdigit() for c in node.value), f" à la ligne {node.start_mark.line + 1}")
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:
+        shown = node.value if len(node.value) <= 40 else node.value[:39] + "…"
+        raise InvalidInput(f"YAML invalide à la ligne {node.start_mark.line + 1} : valeur illisible (« {shown} »)") from None
+
+
 def _construct(node, loader, memo: dict):
     """Python objects from composed YAML nodes, like SafeLoader but without its per-node overhead.
 
@@ -135,12 +159,14 @@ def _construct(node, loader, memo: dict):
         if tag == _STR:
             return value
         if tag == _INT and value.isdigit() and value.isascii() and (value[0] != "0" or value == "0"):
+            if len(value) > MAX_DIGITS:
+                raise too_many_digits(len(value), f" à la ligne {node.start_mark.line + 1}")
             return int(value)
         if tag == "tag:yaml.org,2002:null":
             return None
         if tag == "tag:yaml.org,2002:bool":
             return _BOOLS[value.lower()]
-        return loader.construct_object(node, deep=True)
+        return _pyyaml_scalar(node, loader)
     if isinstance(node, SequenceNode):
         out: list = []
         memo[key] = out
@@ -190,7 +216,7 @@ def _check_depth(text: str) -> None:
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc) from None
+        raise _yaml_error(exc, text) from None
 
 
 def parse_yaml(text: str):
@@ -200,7 +226,7 @@ def parse_yaml(text: str):
         node = loader.get_single_node()
         data = None if node is None else _construct(node, loader, {})
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc) from None
+        raise _yaml_error(exc, text) from None
     except TypeError:  # a list or a mapping used as a key
         raise InvalidInput("YAML invalide : une liste ou un objet est utilisé comme clé") from None
     except RecursionError:
@@ -212,9 +238,26 @@ def parse_yaml(text: str):
     return data
 
 
+_LONG_NUMBER = re.compile(r"\d{%d,}" % (MAX_DIGITS + 1))
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise _TooManyDigits
+    return int(digits)
+
+
+class _TooManyDigits(Exception):
+    pass
+
+
 def parse_json(text: str):
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_json_int)
+    except _TooManyDigits:
+        found = _LONG_NUMBER.search(text)
+        line = text.count("\n", 0, found.start()) + 1 if found else 0
+        raise too_many_digits(len(found.group()) if found else MAX_DIGITS + 1, f" à la ligne {line}" if line else "") from None
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"JSON invalide à la ligne {exc.lineno}, colonne {exc.colno}") from None
     except RecursionError:

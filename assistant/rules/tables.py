@@ -99,12 +99,21 @@ def rows_from_xlsx(data: bytes) -> list[Row]:
         def sheet_rows(sheet) -> list[list]:
             nonlocal total
             rows = []
-            for row in sheet.iter_rows(values_only=True, max_col=MAX_COLS):
+            cells = sheet.iter_rows(values_only=True, max_col=MAX_COLS)
+            while True:
+                try:
+                    row = next(cells, None)
+                except ValueError:  # read lazily: a number past Python's 4,300-digit limit, a malformed value
+                    raise InvalidInput(
+                        f"classeur XLSX illisible : la ligne {len(rows) + 1} de la feuille « {sheet.title} » "
+                        "contient une valeur illisible (nombre trop grand ?)"
+                    ) from None
+                if row is None:
+                    return rows
                 rows.append(list(row))
                 total += 1
                 if total > MAX_ROWS:
                     raise InvalidInput(f"tableau trop long (plus de {MAX_ROWS} lignes)")
-            return rows
 
         out = numbered(sheet_rows(main))
         for sheet in workbook.worksheets:
