@@ -16,7 +16,7 @@ from .config import Settings
 from .corpus import load_corpus
 from .indicator_answer import IndicatorLookup
 from .lexical import analyse, normalise, weighted_overlap
-from .retrieval import Retriever, without_document_name
+from .retrieval import Retriever
 from .schema import Document, Hit
 from .sentences import Unit, chunk_containing, display_text, split_units, with_body, with_list
 from .validation import clean_text
@@ -156,7 +156,7 @@ class Answerer:
     # -- sentence selection -----------------------------------------------------------------------------------
     def select_units(self, query: str, hits: list[Hit]) -> list[tuple[Unit, float]]:
         cfg = self.config
-        weights = self._weights(without_document_name(query))
+        weights = self._weights(self.retriever.without_document_name(query))
         wanted = answer_type(query)
         scored: list[tuple[Unit, float]] = []
         for hit in hits[: cfg.candidate_hits]:
@@ -247,7 +247,7 @@ class Answerer:
         """Proper names of the question (not acronyms, not the document it names) whose rare words the passages
         chosen to answer never mention, in their text or section titles: they answer about another place or body.
         Only rare words count (idf ≥ `specific_idf`): "France Travail" or "Pacte" are everywhere and prove nothing."""
-        kept = set(analyse(without_document_name(query)))
+        kept = set(analyse(self.retriever.without_document_name(query)))
         rare = {}
         for word in question_names(query):
             tokens = [t for t in analyse(word) if t in kept and self._idf.get(t, 0.0) >= self.config.specific_idf]

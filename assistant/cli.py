@@ -19,6 +19,7 @@ COMMANDS = {
     "eligibility": ("assistant.answer_cli:eligibility_cmd", "Dit si une action relève d'un référentiel, et à quelles conditions."),
     "indicators": ("assistant.indicators:indicators_cmd", "Liste les indicateurs nationaux par axe et section."),
     "check": ("assistant.rules.cli:check_cmd", "Contrôle un tableau de contrat : parité, plafonds, planchers."),
+    "corpus": ("assistant.corpus_cli:corpus_group", "Ajoute, liste, affiche ou retire les documents du corpus."),
     "eval": ("eval.cli:eval_group", "Évalue un système de réponses sur les jeux de test."),
     "serve": ("api.cli:serve_cmd", "Lance le service web et la page de discussion."),
 }

@@ -11,6 +11,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Limits shared by the CLI and the API.
 MAX_QUESTION_CHARS = 2000
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+# Documents added to the corpus (`pacte corpus add`, POST /api/documents): real PDFs carry images and fonts, so
+# the file may be larger than a contract; its text is what costs (every passage is embedded once).
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+MAX_DOCUMENT_TEXT_CHARS = 3_000_000
 
 
 @dataclass(frozen=True)
