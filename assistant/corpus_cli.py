@@ -135,3 +135,27 @@ def show_cmd(doc_id, start, end, as_json):
     width = len(str(end))
     for number, line in enumerate(lines, start=start):
         click.echo(f"{number:>{width}} | {line}")
+
+
+# --- the document filters of `pacte search` and `pacte ask` ------------------------------------------------
+
+
+def scope_options(command):
+    """--doc, --kind, --territory: restrict the passages searched (and quoted) to some documents."""
+    command = click.option("--territory", "territories", multiple=True,
+                           help="Seulement les documents de ce territoire (répétable).")(command)
+    command = click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
+                           help="Seulement les documents de ce type (répétable).")(command)
+    command = click.option("--doc", "doc_ids", multiple=True, metavar="ID",
+                           help="Seulement ce document (répétable ; voir `pacte corpus list`).")(command)
+    return command
+
+
+def scope_from_options(settings: Settings, doc_ids, kinds, territories):
+    """The doc_ids the filters keep (None: no filter), or InvalidInput naming an unknown document."""
+    from .corpus import load_manifest
+    from .retrieval import document_scope
+
+    if not (doc_ids or kinds or territories):
+        return None
+    return document_scope(load_manifest(settings.corpus_dir), doc_ids, kinds, territories)
