@@ -489,7 +489,10 @@ def _alone(lines: tuple[str, ...], idx: int) -> bool:
 
 def _numbered_heading(lines: tuple[str, ...], idx: int) -> Numbering | None:
     s = lines[idx].strip()
-    if len(s) > 160 or not _alone(lines, idx) or _is_generic_table_row(lines[idx]):
+    if len(s) > 160 or _is_generic_table_row(lines[idx]):
+        return None
+    # Alone, or after a finished sentence (PDF text often has no gap before a numbered heading).
+    if not _alone(lines, idx) and not (len(s) <= 100 and _TERMINAL_RE.search(lines[idx - 1])):
         return None
     title = clean_title(s)
     num = parse_numbering(title)

@@ -123,7 +123,7 @@ def _furniture(pages: list[list[_Line]], body_size: float) -> set[tuple[int, int
     shape = Counter()
     for lines in pages:
         shape.update({re.sub(r"\d+", "#", ln.text) for i, ln in enumerate(lines) if outer(lines, i)})
-    repeated = {s for s, n in shape.items() if len(pages) >= 3 and n >= max(3, 0.5 * len(pages))}
+    repeated = {s for s, n in shape.items() if len(pages) >= 2 and n >= max(2, 0.5 * len(pages))}
     return {
         (p, i)
         for p, lines in enumerate(pages)
