@@ -20,10 +20,10 @@ MODES = ("hybrid", "bm25", "dense")
 
 
 def alias_pattern(alias: str) -> str:
-    """A name as a regex over normalised text: whole words, a space or a hyphen between them
-    ("Franche-Comté" -> r"\bfranche[- ]comte\b")."""
+    """A name as a regex over normalised text: whole words, spaces or hyphens between them
+    ("Franche-Comté" -> r"\bfranche[-\s]+comte\b"; "Val d'Arlan" normalises to "val  arlan")."""
     words = [w for w in re.split(r"[\s-]+", normalise(alias)) if w]
-    return r"\b" + "[- ]".join(re.escape(w) for w in words) + r"\b" if words else ""
+    return r"\b" + r"[-\s]+".join(re.escape(w) for w in words) + r"\b" if words else ""
 
 
 @dataclass(frozen=True)
