@@ -166,9 +166,8 @@ class Retriever:
         search misses close passages (on the dev questions, 153 of 179 top-100 lists differed from the exact
         ones), and its graph changes when passages are added — the shipped passages' ranking would move with it."""
         vector = self.index.embedder.embed_queries([query_text])[0]
-        candidates = np.asarray((pool or self._pools[0]).positions if len(self._pools) > 1 or pool else range(len(self.chunks)))
-        if scope is not None:
-            candidates = np.asarray([i for i in candidates if self.chunks[i].doc_id in scope], dtype=int)
+        positions = (pool or self._pools[0]).positions
+        candidates = np.asarray([i for i in positions if scope is None or self.chunks[i].doc_id in scope], dtype=int)
         if not len(candidates):
             return []
         scores = self._vectors[candidates] @ vector

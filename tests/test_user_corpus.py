@@ -173,6 +173,23 @@ def test_a_question_naming_a_documents_alias_prefers_it(added):
     assert retriever.named_document("Quelle est la part de l'État ?") == "instruction-2023-168"
 
 
+def test_adding_documents_leaves_the_ranking_of_the_shipped_passages(base, added):
+    """Shipped passages are ranked with the shipped statistics alone: after an add, the shipped hits of a question
+    are the hits it had before, same order, same scores (added passages may only come between them)."""
+    from assistant.retrieval import Retriever
+
+    before, after = Retriever.load(base), Retriever.load(added[0])
+    questions = [json.loads(line)["question"] for line in
+                 (PROJECT_ROOT / "eval/datasets/dev_questions.jsonl").read_text(encoding="utf-8").splitlines()[:40]]
+    for question in questions:
+        old = [(h.chunk.id, h.score) for h in before.search(question, k=10)]
+        new = [(h.chunk.id, h.score) for h in after.search(question, k=10) if h.chunk.doc_id not in after.added]
+        assert new == old[: len(new)], question
+        weights = after.bm25.query_weights(question)
+        assert {t: w for t, w in weights.items() if t in before.bm25.idf} == {
+            t: w for t, w in before.bm25.query_weights(question).items() if t in before.bm25.idf}
+
+
 def test_answers_cite_added_documents_verbatim(added):
     from assistant.answer import Assistant
 
@@ -339,6 +356,11 @@ def test_removing_a_document_restores_the_previous_index_and_deletes_its_files(b
     chunks_before = len(load_index(settings).chunks)
     report = add_document(settings, COMITE.encode(), "comite.md", DocumentInfo(territory="Val d'Arlan"))
     assert len(load_index(settings).chunks) == chunks_before + report.chunks
+    from assistant.retrieval import Retriever
+
+    # Not named, but only the added document covers the question: its passage joins the hits.
+    hits = Retriever.load(settings).search("Combien de maisons des solidarités itinérantes ont été validées ?", k=5)
+    assert "comite" in {h.chunk.doc_id for h in hits}
     proc = pacte(settings, "corpus", "remove", "comite", "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert "Document retiré : comite" in proc.stdout
