@@ -31,6 +31,8 @@ from assistant.config import MAX_QUESTION_CHARS, MAX_UPLOAD_BYTES, Settings
 from assistant.errors import InvalidInput, PacteError
 
 from .audit import audit_router
+from .documents import body_limit
+from .documents import router as documents_router
 from .models import (
     AskRequest,
     AskResponse,
@@ -233,15 +235,16 @@ class Guard:
             await resp(scope, receive, send_with_headers)
             return
 
+        limit, too_large = body_limit(scope.get("method", ""), path) or (BODY_LIMIT, upload_too_large_message())
         declared = headers.get("content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > BODY_LIMIT
+                too_big = int(declared) > limit
             except ValueError:
                 await _error(400, "En-tête Content-Length invalide.")(scope, receive, send_with_headers)
                 return
             if too_big:
-                await _error(413, upload_too_large_message())(scope, receive, send_with_headers)
+                await _error(413, too_large)(scope, receive, send_with_headers)
                 return
 
         # Read the whole body here, bounded (a chunked body declares no length), then replay it to the app.
@@ -253,8 +256,8 @@ class Guard:
                 return  # the client went away: nobody to answer
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > BODY_LIMIT:
-                await _error(413, upload_too_large_message())(scope, receive, send_with_headers)
+            if size > limit:
+                await _error(413, too_large)(scope, receive, send_with_headers)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -535,6 +538,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return await run(services.health)
 
     app.include_router(audit_router(run))
+    app.include_router(documents_router)  # GET/POST /api/documents, DELETE /api/documents/{doc_id}
 
     # -- the page --
 

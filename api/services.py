@@ -148,6 +148,26 @@ class Services:
                 self._sections[doc.doc_id] = finder
         return finder
 
+    def reload(self) -> None:
+        """After the corpus changed (POST or DELETE /api/documents): the new corpus and assistant replace the old
+        ones only once loaded, so that requests under way finish on the previous ones."""
+        from assistant.corpus import load_corpus
+
+        docs = load_corpus(Path(self.settings.corpus_dir))
+        with self._corpus_lock:
+            self._sections = {}  # parsed again on demand (_section_finder), before a reader sees the new documents
+            self._documents = docs
+        try:
+            from assistant.answer import Assistant
+
+            assistant = Assistant.load(self.settings)
+        except PacteError as exc:
+            with self._assistant_lock:
+                self._assistant, self._assistant_error = None, exc
+            return
+        with self._assistant_lock:
+            self._assistant, self._assistant_error = assistant, None
+
     def assistant(self):
         """The loaded assistant. Retried on demand while it is unavailable, so that building the
         index after start-up (`pacte index`) is enough to bring /api/ask up; replaced in the background

@@ -167,7 +167,7 @@ class Answerer:
         siblings = [u for u in split_units(unit.chunk) if u.block == unit.block and u.kind == unit.kind]
         text = unit.chunk.text
         spans = [(text.find(u.text), u) for u in siblings]
-        spans = sorted((start, u) for start, u in spans if start >= 0)
+        spans = sorted(((start, u) for start, u in spans if start >= 0), key=lambda item: item[0])  # repeated sentences tie
         centre = next((i for i, (_, u) in enumerate(spans) if u.text == unit.text), None)
         if centre is None:
             return unit

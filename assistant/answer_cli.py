@@ -7,6 +7,7 @@ import json
 import click
 
 from .config import Settings
+from .corpus_cli import scope_from_options, scope_options
 
 
 def _print_citations(result: dict):
@@ -45,7 +46,8 @@ def _one_or_batch(text, batch, what: str = "une question"):
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 @click.option("--batch", type=click.Path(dir_okay=False), help='Fichier JSONL de lignes {"id", "question"}.')
 @click.option("--history", type=click.Path(dir_okay=False), help='Tours précédents : liste JSON de {"question", "answer"}.')
-def ask_cmd(question, as_json, batch, history):
+@scope_options
+def ask_cmd(question, as_json, batch, history, doc_ids, kinds, territories):
     """Répond à une question avec des citations exactes du corpus (ou dit que le corpus ne couvre pas la question)."""
     from .answer import Assistant
     from .batch import read_batch
@@ -61,7 +63,12 @@ def ask_cmd(question, as_json, batch, history):
             except InvalidInput as exc:
                 raise InvalidInput(f"{batch}, id « {item_id} » : {exc.message}") from None
     turns = _load_history(history)
-    assistant = Assistant.load(Settings.from_env())
+    settings = Settings.from_env()
+    scope = scope_from_options(settings, doc_ids, kinds, territories)
+    assistant = Assistant.load(settings)
+    if scope is not None:
+        # The same assistant over a retriever that only searches these documents.
+        assistant = Assistant(assistant.retriever.scoped(scope), assistant.documents, settings)
     if batch:
         for item_id, text, record in items:
             result = assistant.ask(text, history=record.get("history"))

@@ -22,6 +22,7 @@ COMMANDS = {
     "check": ("assistant.rules.cli:check_cmd", "Contrôle un tableau de contrat : parité, plafonds, planchers."),
     "extract": ("assistant.audit.cli:extract_cmd", "Extrait d'un document le contrat au format de « pacte check »."),
     "audit": ("assistant.audit.cli:audit_cmd", "Audite un document de contrat : règles et cohérence des montants."),
+    "corpus": ("assistant.corpus_cli:corpus_group", "Ajoute, liste, affiche ou retire les documents du corpus."),
     "eval": ("eval.cli:eval_group", "Évalue un système de réponses sur les jeux de test."),
     "serve": ("api.cli:serve_cmd", "Lance le service web et la page de discussion."),
     "chroma": ("assistant.chroma_cli:chroma_group", "Lance un serveur Chroma partagé (PACTE_CHROMA_URL)."),

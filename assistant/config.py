@@ -14,6 +14,10 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 # How many previous turns a client may send (older turns do not help resolve a follow-up), and their answers' size.
 MAX_HISTORY_TURNS = 20
 MAX_HISTORY_ANSWER_CHARS = 20_000
+# Documents added to the corpus (`pacte corpus add`, POST /api/documents): real PDFs carry images and fonts, so
+# the file may be larger than a contract; its text is what costs (every passage is embedded once).
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+MAX_DOCUMENT_TEXT_CHARS = 3_000_000
 
 
 @dataclass(frozen=True)

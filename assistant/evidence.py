@@ -12,7 +12,7 @@ import re
 
 from .categories import ANSWER_TYPES
 from .lexical import analyse, normalise, terms, weighted_overlap
-from .retrieval import Ranking, Retriever, without_document_name
+from .retrieval import Ranking, Retriever
 from .sentences import split_units
 
 # Words that ask for a figure without saying what it is about.
@@ -88,7 +88,7 @@ def evidence(query_text: str, intents: dict[str, float], ranking: Ranking, retri
     names = question_names(query_text)
     unknown = [w for w in names if all(t not in idf for t in analyse(w))]
     years = [y for y in re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", query_text) if y not in idf]
-    kept = set(analyse(without_document_name(query_text)))
+    kept = set(analyse(retriever.without_document_name(query_text)))
     seen = set()
     for chunk in chunks[:3]:
         seen.update(terms(chunk.embed_text()))

@@ -7,6 +7,7 @@ import json
 import click
 
 from .config import Settings
+from .corpus_cli import scope_from_options, scope_options
 
 
 @click.command("index")
@@ -76,7 +77,8 @@ def train_cmd(quiet):
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 @click.option("--batch", type=click.Path(dir_okay=False), help='Fichier JSONL de lignes {"id", "question"}.')
 @click.option("--mode", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid", show_default=True)
-def search_cmd(question, k, as_json, batch, mode):
+@scope_options
+def search_cmd(question, k, as_json, batch, mode, doc_ids, kinds, territories):
     """Recherche les passages du corpus qui répondent à une question."""
     from .answer_cli import _one_or_batch
     from .batch import read_batch
@@ -86,7 +88,9 @@ def search_cmd(question, k, as_json, batch, mode):
     _one_or_batch(question, batch)
     # Validate all input before loading anything heavy.
     items = read_batch(batch) if batch else [(None, clean_text(question), {})]
-    retriever = load_retriever(Settings.from_env())
+    settings = Settings.from_env()
+    scope = scope_from_options(settings, doc_ids, kinds, territories)
+    retriever = load_retriever(settings).scoped(scope)
     if batch:
         for item_id, text, _ in items:
             hits = retriever.search(text, k=max(k, 10), mode=mode)

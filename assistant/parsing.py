@@ -10,6 +10,8 @@ Three layouts share one tree builder:
   conventions, report), articles, annexes, fiches action and their rubrics, decimal numbering.
   Blank lines are not paragraph separators there (many pages have a blank line after every line).
 - "slides" (meeting notes): isolated short lines are slide titles, "Axe N" lines are sub-titles.
+- "generic" (every document a user adds, converted by assistant/ingest): explicit `#` headings by level,
+  numbered lines standing alone by their numbering, short bold or capital lines alone; no rule for one file.
 
 `parse_document` returns the root (path [], level 0, the whole file); every other section has a
 title, a path of titles from the top, a level (depth) and a line span whose first line is its heading.
@@ -195,7 +197,7 @@ class Heading:
     title: str
     style: str = "none"  # numbering style, "none" for an unnumbered heading
     number: tuple[int, ...] = ()
-    rank: int | None = None  # absolute rank of structural headings (parts, annexes, fiches); None: by numbering
+    rank: float | None = None  # absolute rank of structural headings (parts, annexes, fiches); None: by numbering
     end: int = 0  # last line of the heading block (multi-line titles, annex subtitles, fiche heads)
     axis: int | None = None
     kind: str = "text"
@@ -221,7 +223,7 @@ class Footnote:
 class Layout:
     """Everything the parser learnt about a document's lines (cached per document)."""
 
-    layout: str  # "markdown" | "plain" | "slides"
+    layout: str  # "markdown" | "plain" | "slides" | "generic"
     headings: list[Heading]
     heading_lines: frozenset[int]
     artefacts: frozenset[int]  # page numbers, running labels, '---' page breaks: not content
@@ -239,6 +241,8 @@ class Layout:
 
 
 def layout_of(doc: Document) -> str:
+    if doc.layout:
+        return doc.layout  # "generic": a converted document (assistant/ingest)
     kinds = {"instruction": "markdown", "contrat": "plain", "notes": "slides"}
     if doc.kind in kinds:
         return kinds[doc.kind]
@@ -457,6 +461,110 @@ def _scan_slides(lines: tuple[str, ...]) -> list[Heading]:
                 idx = j
         heads.append(h)
         idx += 1
+    return heads
+
+
+# ---- generic (documents converted by assistant/ingest, never seen before) -------------------
+#
+# What any document shows of its structure, without rules for one file:
+# - explicit headings (`#` lines: DOCX heading styles, HTML <h1>-<h6>, larger PDF fonts, Markdown) nest by level;
+#   within one level, deeper decimal numbering nests deeper ("1." then "1.1" both written `#`);
+# - a numbered line standing as its own paragraph ("2.3 Accompagner les familles", "II - Objectifs", "Article 4 :
+#   Durée", "Annexe 2 – Budget"), not part of a numbered list, nests by its numbering;
+# - a short bold-only line, or a short line in capitals, standing alone, is an unnumbered heading;
+# - tab-separated or pipe-delimited lines are table rows.
+
+_PIPE_ROW_RE = re.compile(r"^\s*\|.*\|\s*$")
+_GENERIC_STYLES = ("dec", "roman", "article", "annex", "upper")
+
+
+def _is_generic_table_row(raw: str) -> bool:
+    return _is_table_row(raw) or bool(_PIPE_ROW_RE.match(raw))
+
+
+def _alone(lines: tuple[str, ...], idx: int) -> bool:
+    """The line is a paragraph of its own start: nothing (or only a heading) right before it."""
+    return idx == 0 or not lines[idx - 1].strip() or bool(_MD_HEADING_RE.match(lines[idx - 1].strip()))
+
+
+def _numbered_heading(lines: tuple[str, ...], idx: int) -> Numbering | None:
+    s = lines[idx].strip()
+    if len(s) > 160 or _is_generic_table_row(lines[idx]):
+        return None
+    # Alone, or after a finished sentence (PDF text often has no gap before a numbered heading).
+    if not _alone(lines, idx) and not (len(s) <= 100 and _TERMINAL_RE.search(lines[idx - 1])):
+        return None
+    title = clean_title(s)
+    num = parse_numbering(title)
+    if num is None or num.style not in _GENERIC_STYLES:
+        return None
+    rest = num.rest
+    if num.style not in ("article", "annex") and (not rest or not rest[0].isupper()):
+        return None
+    if re.search(r"[.;,]$", title) and len(title) > 60:
+        return None  # a numbered sentence, not a title
+    # A numbered list: the next line is another item of the same style, with no blank line between them.
+    if idx + 1 < len(lines) and lines[idx + 1].strip():
+        nxt = parse_numbering(clean_title(lines[idx + 1].strip()))
+        if nxt is not None and nxt.style == num.style:
+            return None
+    return num
+
+
+def _plain_title(lines: tuple[str, ...], idx: int) -> str | None:
+    """A short line standing alone that is a heading by its look: bold-only, or in capitals."""
+    s = lines[idx].strip()
+    if not _alone(lines, idx) or (idx + 1 < len(lines) and lines[idx + 1].strip()):
+        return None
+    if _is_generic_table_row(lines[idx]) or _LIST_ITEM_RE.match(lines[idx]):
+        return None
+    title = clean_title(s)
+    if not title or len(title) > 120 or title.lower() in _NOT_TITLES:
+        return None
+    segs, rest = _bold_segments(s)
+    if segs and not rest and _heading_like(s, explicit=False):
+        return title
+    letters = [c for c in title if c.isalpha()]
+    if len(letters) >= 4 and len(title.split()) >= 2 and all(c.isupper() for c in letters) and not re.search(r"[.;,]$", title):
+        return title
+    return None
+
+
+def _scan_generic(lines: tuple[str, ...]) -> list[Heading]:
+    heads: list[Heading] = []
+    explicit: list[tuple[int, Heading]] = []  # (markdown level, heading)
+    for idx, raw in enumerate(lines):
+        s = raw.strip()
+        if not s:
+            continue
+        ln = idx + 1
+        m = _MD_HEADING_RE.match(s)
+        if m:
+            title = clean_title(m.group(2))
+            if not title or not _has_letter(title):
+                continue
+            num = parse_numbering(title)
+            h = Heading(ln, title, style=num.style if num else "none", number=num.number if num else ())
+            explicit.append((len(m.group(1)), h))
+            heads.append(h)
+            continue
+        num = _numbered_heading(lines, idx)
+        if num is not None:
+            title = clean_title(s)
+            heads.append(Heading(ln, title, style=num.style, number=num.number))
+            continue
+        title = _plain_title(lines, idx)
+        if title:
+            heads.append(Heading(ln, title))
+    # Explicit headings are containers ranked by level; a level whose headings carry decimal numbers of several
+    # depths ("1." and "1.1" both `#`) ranks the deeper ones just below (fractions keep the next level below them).
+    shallowest: dict[int, int] = {}
+    for level, h in explicit:
+        if h.style == "dec":
+            shallowest[level] = min(shallowest.get(level, 9), len(h.number))
+    for level, h in explicit:
+        extra = len(h.number) - shallowest[level] if h.style == "dec" and level in shallowest else 0
+        h.rank = level + 0.1 * min(extra, 9)
     return heads
 
 
@@ -866,6 +974,9 @@ def _analyze(doc: Document) -> Layout:
     elif kind == "slides":
         heads = _scan_slides(lines)
         artefacts = _markdown_artefacts(lines)
+    elif kind == "generic":
+        heads = _scan_generic(lines)
+        artefacts = _markdown_artefacts(lines)
     else:
         artefacts = _plain_artefacts(lines)
         heads, extra = _scan_plain(lines, artefacts)
@@ -874,7 +985,8 @@ def _analyze(doc: Document) -> Layout:
         heading_lines.update(range(h.line, h.end + 1))
     table_rows: set[int] = set()
     if kind != "plain":
-        table_rows = {i + 1 for i, raw in enumerate(lines) if _is_table_row(raw) and raw.strip()}
+        is_row = _is_generic_table_row if kind == "generic" else _is_table_row
+        table_rows = {i + 1 for i, raw in enumerate(lines) if is_row(raw) and raw.strip()}
         table_rows |= _html_table_lines(lines)
     notes, refs = _footnotes(lines) if kind != "plain" else ([], {})
     return Layout(
@@ -985,10 +1097,13 @@ def _find_document(path: Path) -> Document:
     from .corpus import load_corpus
     from .errors import InvalidInput
 
-    for doc in load_corpus(path.resolve().parent).values():
-        if doc.path.resolve() == path.resolve():
-            return doc
-    raise InvalidInput(f"{path} n'est pas un document du manifeste de {path.parent}.")
+    # A shipped document sits beside the manifest; an added one two folders below it (user/<doc_id>/).
+    for folder in path.resolve().parents[:3]:
+        if (folder / "manifest.yaml").exists() and not (folder.name == "user" or folder.parent.name == "user"):
+            for doc in load_corpus(folder).values():
+                if doc.path.resolve() == path.resolve():
+                    return doc
+    raise InvalidInput(f"{path} n'est pas un document du manifeste de son corpus.")
 
 
 def format_tree(root: Section) -> str:

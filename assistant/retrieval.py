@@ -7,6 +7,7 @@ being trained), candidates are ordered by reciprocal rank fusion, which is also 
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -14,8 +15,8 @@ from typing import Protocol
 import numpy as np
 
 from .config import MAX_QUESTION_CHARS, Settings
-from .corpus import load_corpus
-from .errors import IndexUnavailable
+from .corpus import canonical_kind, load_corpus, load_manifest, shipped_entries
+from .errors import IndexUnavailable, InvalidInput
 from .glossary import expand_query
 from .index import LoadedIndex, load_index
 from .learned.entry_points import EntryPoints
@@ -29,28 +30,82 @@ MODES = ("hybrid", "bm25", "dense")
 # A follow-up is searched together with the question it follows (each within MAX_QUESTION_CHARS).
 MAX_QUERY_CHARS = 2 * MAX_QUESTION_CHARS + 1
 
-# Which document a question names. Without a name, the instruction is the reference text.
-DOCUMENT_NAMES = {
-    "pas-de-calais-contrat-2024": r"pas[- ]de[- ]calais|\bpdc\b|\bdepartement\b",
-    "bfc-visio-2024-04-11": r"\bbfc\b|bourgogne|franche[- ]comte|\bvisio\b|\bross\b",
-}
-DEFAULT_DOCUMENT = "instruction-2023-168"
+def alias_pattern(alias: str) -> str:
+    """A name as a regex over normalised text: whole words, spaces or hyphens between them
+    ("Franche-Comté" -> r"\bfranche[-\s]+comte\b"; "Val d'Arlan" normalises to "val  arlan")."""
+    words = [w for w in re.split(r"[\s-]+", normalise(alias)) if w]
+    return r"\b" + r"[-\s]+".join(re.escape(w) for w in words) + r"\b" if words else ""
 
 
-def without_document_name(query: str) -> str:
-    """The question (normalised) without the words naming a document: inside that document, every passage is
-    about it, so these words do not tell which sentence answers."""
-    text = normalise(query)
-    pattern = DOCUMENT_NAMES.get(named_document(query))
-    return re.sub(pattern, " ", text) if pattern else text
+@dataclass(frozen=True)
+class DocumentNames:
+    """Which document a question names, from the `aliases` of the manifest entries (first match in manifest
+    order). Without a name, the reference text is the corpus's first instruction."""
+
+    patterns: tuple[tuple[str, re.Pattern], ...] = ()
+    default: str | None = None
+
+    @classmethod
+    def from_entries(cls, entries: list[dict]) -> "DocumentNames":
+        patterns = []
+        for entry in entries:
+            alternatives = [p for p in (alias_pattern(a) for a in entry.get("aliases") or ()) if p]
+            if alternatives:
+                patterns.append((entry["doc_id"], re.compile("|".join(alternatives))))
+        default = next((e["doc_id"] for e in entries if canonical_kind(e.get("kind", "")) == "instruction"), None)
+        return cls(tuple(patterns), default)
+
+    def named(self, query: str) -> str | None:
+        text = normalise(query)
+        for doc_id, pattern in self.patterns:
+            if pattern.search(text):
+                return doc_id
+        return self.default
+
+    def without_name(self, query: str) -> str:
+        """The question (normalised) without the words naming a document: inside that document, every passage is
+        about it, so these words do not tell which sentence answers."""
+        text = normalise(query)
+        named = self.named(query)
+        pattern = next((p for doc_id, p in self.patterns if doc_id == named), None)
+        return pattern.sub(" ", text) if pattern else text
 
 
-def named_document(query: str) -> str:
-    text = normalise(query)
-    for doc_id, pattern in DOCUMENT_NAMES.items():
-        if re.search(pattern, text):
-            return doc_id
-    return DEFAULT_DOCUMENT
+def document_scope(entries: list[dict], doc_ids=(), kinds=(), territories=()) -> frozenset[str] | None:
+    """The documents a search is restricted to (None: all), from `--doc`, `--kind` and `--territory` filters:
+    a document is kept when it passes every kind of filter given (any of its values)."""
+    doc_ids, kinds, territories = list(doc_ids or ()), list(kinds or ()), list(territories or ())
+    if not (doc_ids or kinds or territories):
+        return None
+    known = [e["doc_id"] for e in entries]
+    unknown = [d for d in doc_ids if d not in known]
+    if unknown:
+        raise InvalidInput(f"Document inconnu : « {unknown[0]} ». Documents du corpus : {', '.join(known)}.")
+    wanted_kinds = {canonical_kind(k) for k in kinds}
+    wanted_places = {normalise(t).strip() for t in territories}
+    kept = frozenset(
+        e["doc_id"]
+        for e in entries
+        if (not doc_ids or e["doc_id"] in doc_ids)
+        and (not kinds or canonical_kind(e.get("kind", "")) in wanted_kinds)
+        and (not territories or normalise(e.get("territory") or "").strip() in wanted_places)
+    )
+    if not kept:
+        raise InvalidInput("Aucun document du corpus ne correspond à ces filtres (--doc, --kind, --territory).")
+    return kept
+
+
+@dataclass
+class Pool:
+    """Passages ranked together, with their own lexical statistics: the shipped documents, and the documents a user
+    added (`pacte corpus add`). Adding a document leaves the shipped passages' features, hence their ranking and the
+    answers on the shipped corpus, as they were."""
+
+    positions: np.ndarray  # positions in the index's chunk list
+    bm25: BM25
+
+    def lexical(self, tokens: list[str], n: int) -> list[tuple[int, float]]:
+        return [(int(self.positions[i]), s) for i, s in self.bm25.top(tokens, n)]
 
 
 class PassageRetriever(Protocol):
@@ -68,6 +123,8 @@ class FusionConfig:
     candidates: int = 100  # depth of the BM25 and dense rankings
     entry_depth: int = 40  # entry points read per query, lexically and densely
     ranked: int = 60  # candidates scored by the ranker: the union of each ranking's best, up to this many
+    added_coverage_margin: float = 0.1  # added documents join an unnamed question's hits when they cover it better
+    unnamed_added_weight: float = 0.8  # … and then count for this share of their score
 
 
 @dataclass
@@ -88,12 +145,36 @@ class Candidates:
 class Retriever:
     def __init__(self, index: LoadedIndex, config: FusionConfig = FusionConfig(), entry_points: EntryPoints | None = None,
                  ranker: PassageRanker | None = None, doc_kinds: dict[str, str] | None = None,
-                 guide_span: tuple[str, int, int] | None = None):
+                 guide_span: tuple[str, int, int] | None = None, names: DocumentNames | None = None,
+                 shipped: frozenset[str] | None = None):
         self.index = index
         self.config = config
         self.chunks: list[Chunk] = index.chunks
         self._position = {c.id: i for i, c in enumerate(self.chunks)}
-        self.bm25: BM25 = index.lexical  # built with the index, memory-mapped: nothing is re-analysed at load
+        self.names = names or DocumentNames()
+        # Documents a user added (not in the shipped manifest): ranked in their own pool (see Pool).
+        self.added: frozenset[str] = frozenset(
+            c.doc_id for c in self.chunks if shipped is not None and c.doc_id not in shipped)
+        if not self.added:
+            # The index's lexical index, memory-mapped: nothing is re-analysed at load.
+            self.pools = {"shipped": Pool(np.arange(len(self.chunks)), index.lexical)}
+        else:
+            self.pools = {name: Pool(positions, BM25([analyse(self.chunks[i].embed_text()) for i in positions]))
+                          for name, positions in (
+                              ("shipped", np.asarray([i for i, c in enumerate(self.chunks) if c.doc_id not in self.added])),
+                              ("added", np.asarray([i for i, c in enumerate(self.chunks) if c.doc_id in self.added])))}
+        self.bm25: BM25 = self.pools["shipped"].bm25
+        if self.added:
+            # The question's word weights (answers, abstention): the shipped statistics, and the added documents'
+            # own words known too, as rare as they are there.
+            added = self.pools["added"].bm25
+            n = self.bm25.n
+            df = np.diff(added.offsets).astype(np.float64)
+            extra = dict(zip(added.terms, np.log(1 + (n - df + 0.5) / (df + 0.5)).tolist()))
+            self.bm25 = copy.copy(self.bm25)
+            self.bm25.idf = {**extra, **self.bm25.idf}
+            self.bm25._max_idf = None
+        self.scope: frozenset[str] | None = None  # documents every search is restricted to (None: all)
         self.entry_points = entry_points
         self.ranker = ranker
         self.doc_kinds = doc_kinds or {}
@@ -131,7 +212,10 @@ class Retriever:
             index.chunks, load_passage_questions(settings.corpus_dir), TrainingData.load(settings.train_dir).questions,
             {doc_id: d.lines for doc_id, d in documents.items()},
         )
-        retriever = cls(index, config, entry_points, None, {d: doc.kind for d, doc in documents.items()}, guide)
+        names = DocumentNames.from_entries(load_manifest(settings.corpus_dir))
+        shipped = frozenset(e["doc_id"] for e in shipped_entries(settings.corpus_dir))
+        retriever = cls(index, config, entry_points, None, {d: doc.kind for d, doc in documents.items()}, guide,
+                        names, shipped)
         retriever.territories = [d.territory for d in documents.values() if d.territory]
         return retriever
 
@@ -142,17 +226,59 @@ class Retriever:
         if self.entry_points is not None:
             self.entry_points.vectors = models.entry_vectors(self.entry_points)
 
-    # -- raw rankings ---------------------------------------------------------------------------------------------
-    def lexical_ranking(self, expanded_query: str, n: int) -> list[tuple[int, float]]:
-        return self.bm25.top(analyse(expanded_query), n)
+    def scoped(self, doc_ids: frozenset[str] | None) -> "Retriever":
+        """The same retriever (same index, same models) searching only these documents."""
+        view = copy.copy(self)
+        view.scope = frozenset(doc_ids) if doc_ids is not None else None
+        return view
 
-    def dense_ranking(self, query_text: str, n: int, vector: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def named_document(self, query: str) -> str | None:
+        return self.names.named(query)
+
+    def without_document_name(self, query: str) -> str:
+        return self.names.without_name(query)
+
+    # -- raw rankings ---------------------------------------------------------------------------------------------
+    def _kept(self, scope: frozenset[str] | None, pool: Pool | None):
+        """Which positions a ranking may return: the pool's, in the scope."""
+        if scope is None and (pool is None or len(self.pools) == 1):
+            return None
+        allowed = set(pool.positions.tolist()) if pool is not None else set(range(len(self.chunks)))
+        if scope is not None:
+            allowed = {i for i in allowed if self.chunks[i].doc_id in scope}
+        return allowed
+
+    def lexical_ranking(self, expanded_query: str, n: int, scope: frozenset[str] | None = None,
+                        pool: Pool | None = None) -> list[tuple[int, float]]:
+        """BM25 ranking within a pool (or both pools, interleaved by rank: their scores are not comparable)."""
+        tokens = analyse(expanded_query)
+        rankings = []
+        for p in ([pool] if pool is not None else list(self.pools.values())):
+            if scope is None:
+                rankings.append(p.lexical(tokens, n))
+            else:
+                kept = self._kept(scope, p)
+                rankings.append([(i, score) for i, score in p.lexical(tokens, len(p.positions)) if i in kept][:n])
+        if len(rankings) == 1:
+            return rankings[0]
+        merged = [(rank, -score, i) for ranking in rankings for rank, (i, score) in enumerate(ranking)]
+        return [(i, -negative) for _, negative, i in sorted(merged)][:n]
+
+    def dense_ranking(self, query_text: str, n: int, vector: np.ndarray | None = None,
+                      scope: frozenset[str] | None = None, pool: Pool | None = None) -> list[tuple[int, float]]:
         """Passages by cosine similarity, best first (ties by passage order), computed exactly over the passage
         vectors the ranker needs anyway: the same after every load of the index, whatever Chroma's HNSW graph."""
         if vector is None:
             vector = self.index.embedder.embed_queries([query_text])[0]
         sims = self.chunk_vectors() @ np.asarray(vector, dtype=np.float32)  # float32 both: no upcast copy
-        n = min(n, len(sims))
+        kept = self._kept(scope, pool)
+        available = len(sims)
+        if kept is not None:  # passages outside the pool or the scope never rank
+            allowed = np.asarray(sorted(kept), dtype=np.int64)
+            masked = np.full(len(sims), -np.inf, dtype=sims.dtype)
+            masked[allowed] = sims[allowed]
+            sims, available = masked, len(allowed)
+        n = min(n, available)
         if n <= 0:
             return []
         top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
@@ -173,14 +299,16 @@ class Retriever:
         return self.index.embedder.embed_queries([text])[0]
 
     # -- candidates -----------------------------------------------------------------------------------------------
-    def candidates(self, query: str, vector: np.ndarray | None = None,
-                   exclude: frozenset[str] = frozenset()) -> Candidates:
+    def candidates(self, query: str, vector: np.ndarray | None = None, exclude: frozenset[str] = frozenset(),
+                   pool: Pool | None = None, scope: frozenset[str] | None = None) -> Candidates:
+        """The candidate passages of one pool (default: every passage) within the scope, with their signals."""
         cfg = self.config
+        kept = self._kept(scope, pool)
         expanded = expand_query(query, self.index.glossary)
         vector = np.asarray(self.query_vector(query) if vector is None else vector, dtype=np.float32)
         rankings = {
-            "bm25": self.lexical_ranking(expanded, cfg.candidates),
-            "dense": self.dense_ranking(query, cfg.candidates, vector),
+            "bm25": self.lexical_ranking(expanded, cfg.candidates, scope, pool),
+            "dense": self.dense_ranking(query, cfg.candidates, vector, scope, pool),
         }
         entry_hits: dict[str, list[tuple[int, float]]] = {}
         if self.entry_points is not None and len(self.entry_points):
@@ -189,7 +317,8 @@ class Retriever:
             if self.entry_points.vectors is not None:
                 entry_hits["ep_dense"] = self.entry_points.dense(vector, cfg.entry_depth, exclude)
             for name, found_entries in entry_hits.items():
-                rankings[name] = EntryPoints.by_chunk(found_entries, entries)
+                ranked = EntryPoints.by_chunk(found_entries, entries)
+                rankings[name] = ranked if kept is None else [(i, score) for i, score in ranked if i in kept]
         rrf: dict[int, float] = {}
         for ranking in rankings.values():
             for rank, (i, _score) in enumerate(ranking, start=1):
@@ -197,7 +326,7 @@ class Retriever:
         positions = sorted(rrf, key=lambda i: (-rrf[i], i))[: cfg.ranked]
         by_source = {name: {i: (rank, score) for rank, (i, score) in enumerate(r, start=1)} for name, r in rankings.items()}
         cosines = self.chunk_vectors()[positions] @ vector if positions else np.zeros(0)
-        weights = self.bm25.query_weights(query)
+        weights = (pool or self.pools["shipped"]).bm25.query_weights(query)
         total = sum(weights.values()) or 1.0
         signals = []
         for n, i in enumerate(positions):
@@ -210,8 +339,8 @@ class Retriever:
             signals.append(CandidateSignals(scores, ranks, weighted_overlap(weights, self._terms[i]) / total,
                                             weighted_overlap(weights, self._path_terms[i]) / total))
         tops = {name: r[0][1] for name, r in rankings.items() if r}
-        named = named_document(query)
-        return Candidates(positions, signals, [rrf[i] for i in positions], tops, named, named != DEFAULT_DOCUMENT,
+        named = self.named_document(query)
+        return Candidates(positions, signals, [rrf[i] for i in positions], tops, named, named != self.names.default,
                           len(weights), rankings, entry_hits)
 
     def feature_rows(self, found: Candidates, intents: dict[str, float]) -> list[list[float]]:
@@ -228,18 +357,47 @@ class Retriever:
 
     # -- search ---------------------------------------------------------------------------------------------------
     def rank(self, query: str, vector: np.ndarray | None = None, intents: dict[str, float] | None = None,
-             exclude: frozenset[str] = frozenset()) -> "Ranking":
-        """Every candidate passage, scored by the learned ranker (or by fusion while it is trained)."""
+             exclude: frozenset[str] = frozenset(), scope: frozenset[str] | None = None) -> "Ranking":
+        """Every candidate passage, scored by the learned ranker (or by fusion while it is trained). With added
+        documents, each pool is ranked alone; the added one joins when the question names one of its documents,
+        when the scope selects it, or when its best passages cover the question better (`_admits_added`)."""
         vector = self.query_vector(query) if vector is None else vector
-        found = self.candidates(query, vector, exclude)
+        scope = scope if scope is not None else self.scope
         if intents is None and getattr(self, "models", None) is not None:
             intents = self.models.intent.probabilities(query, vector)
+        if len(self.pools) == 1:
+            return self._ranked(self.candidates(query, vector, exclude, None, scope), intents)
+        rankings = {name: self._ranked(self.candidates(query, vector, exclude, pool, scope), intents)
+                    for name, pool in self.pools.items()
+                    if scope is None or self._kept(scope, pool)}
+        if len(rankings) == 1:
+            return next(iter(rankings.values()))
+        shipped, added = rankings["shipped"], rankings["added"]
+        named_added = self.named_document(query) in self.added
+        if scope is None and not named_added and not self._admits_added(query, shipped, added):
+            return shipped
+        # Unnamed, an added document ranks below the shipped ones at equal evidence.
+        return _merge(shipped, added, 1.0 if named_added else self.config.unnamed_added_weight)
+
+    def _ranked(self, found: Candidates, intents: dict[str, float] | None) -> "Ranking":
         if self.ranker is not None:
             scores = self.ranker.scores(self.feature_rows(found, intents or {}))
         else:
             scores = np.asarray(found.rrf)
         order = sorted(range(len(found.positions)), key=lambda n: (-scores[n], found.positions[n]))
         return Ranking(found, [float(scores[n]) for n in order], order)
+
+    def _admits_added(self, query: str, shipped: "Ranking", added: "Ranking") -> bool:
+        """Do the added documents' passages belong with the hits of an unfiltered question? When their best
+        passages cover the question's words better than the shipped corpus's best do."""
+        weights = self.bm25.query_weights(query)
+        total = sum(weights.values()) or 1.0
+
+        def coverage(ranking: "Ranking") -> float:
+            terms = set().union(*(self._terms[ranking.candidates.positions[n]] for n in ranking.order[:3]))
+            return weighted_overlap(weights, terms) / total
+
+        return coverage(added) > coverage(shipped) + self.config.added_coverage_margin
 
     def hits(self, ranking: "Ranking", k: int) -> list[Hit]:
         out = []
@@ -249,17 +407,19 @@ class Retriever:
         return out
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid", vector: np.ndarray | None = None,
-               intents: dict[str, float] | None = None) -> list[Hit]:
+               intents: dict[str, float] | None = None, doc_ids: frozenset[str] | None = None) -> list[Hit]:
+        """The k best passages; `doc_ids` (or the retriever's scope) restricts them to these documents."""
         query = clean_text(query, limit=MAX_QUERY_CHARS)
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}")
+        scope = frozenset(doc_ids) if doc_ids is not None else self.scope
         if mode == "bm25":
-            ranking = self.lexical_ranking(expand_query(query, self.index.glossary), max(self.config.candidates, k))
+            ranking = self.lexical_ranking(expand_query(query, self.index.glossary), max(self.config.candidates, k), scope)
         elif mode == "dense":
-            ranking = self.dense_ranking(query, max(self.config.candidates, k), vector)
+            ranking = self.dense_ranking(query, max(self.config.candidates, k), vector, scope)
         if mode != "hybrid":
             return [Hit(self.chunks[i], score, rank, {mode: rank}) for rank, (i, score) in enumerate(ranking[:k], start=1)]
-        return self.hits(self.rank(query, vector, intents), k)
+        return self.hits(self.rank(query, vector, intents, scope=scope), k)
 
 
 @dataclass
@@ -269,6 +429,17 @@ class Ranking:
     candidates: Candidates
     scores: list[float]
     order: list[int]
+
+
+def _merge(first: Ranking, second: Ranking, weight: float) -> Ranking:
+    """Two pools' rankings as one: the second's scores times `weight`; the first pool's question-level signals."""
+    a, b = first.candidates, second.candidates
+    found = Candidates(a.positions + b.positions, a.signals + b.signals, a.rrf + b.rrf, a.tops, a.named,
+                       a.names_a_doc, a.query_terms, a.rankings, a.entry_hits)
+    offset = len(a.positions)
+    pairs = list(zip(first.order, first.scores)) + [(n + offset, s * weight) for n, s in zip(second.order, second.scores)]
+    pairs.sort(key=lambda pair: (-pair[1], found.positions[pair[0]]))
+    return Ranking(found, [score for _, score in pairs], [n for n, _ in pairs])
 
 
 def load_retriever(settings: Settings | None = None, config: FusionConfig = FusionConfig()) -> Retriever:

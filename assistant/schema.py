@@ -21,6 +21,8 @@ class Document:
     path: Path
     lines: tuple[str, ...]  # file lines without their line terminator
     territory: str = ""  # the collectivity or region a local document is about ("" for national texts)
+    aliases: tuple[str, ...] = ()  # names a question uses for this document (corpus manifest `aliases`)
+    layout: str = ""  # how the parser reads it: "" (by kind, the shipped documents) or "generic" (converted files)
 
     def span_text(self, line_start: int, line_end: int) -> str:
         """The exact text of lines line_start..line_end (1-based, inclusive), joined with '\\n'."""
