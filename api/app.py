@@ -26,9 +26,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant import __version__
-from assistant.config import MAX_QUESTION_CHARS, MAX_UPLOAD_BYTES, Settings
-from assistant.errors import InvalidInput, PacteError
+from assistant.facade import __version__
+from assistant.facade import MAX_QUESTION_CHARS, MAX_UPLOAD_BYTES, Settings
+from assistant.facade import InvalidInput, PacteError
 
 from .audit import audit_router
 from .documents import body_limit
@@ -301,7 +301,7 @@ _ERRORS = {
 def _corpus_ids(settings: Settings) -> list[str]:
     """The corpus's document ids, as examples of the schema (an unreadable manifest: none)."""
     try:
-        from assistant.corpus import load_manifest
+        from assistant.facade import load_manifest
 
         return [str(d["doc_id"]) for d in load_manifest(Path(settings.corpus_dir))]
     except Exception:  # noqa: BLE001 - the service still starts; /api/health reports the corpus problem

@@ -20,8 +20,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.formparsers import MultiPartException
 
-from assistant.config import MAX_UPLOAD_BYTES
-from assistant.errors import InvalidInput, PacteError
+from assistant.facade import MAX_UPLOAD_BYTES
+from assistant.facade import InvalidInput, PacteError
 
 from .models import ErrorResponse, RuleResult
 from .services import PayloadTooLarge, UnsupportedMediaType, upload_too_large_message
@@ -86,8 +86,8 @@ class AuditResponse(_Open):
 
 def audit_document(services, source, axes: bool) -> dict:
     """The audit report of a doc id or (bytes, filename), with the app's loaded assistant when available."""
-    from assistant.audit.report import audit
-    from assistant.audit.source import read_document
+    from assistant.facade import audit
+    from assistant.facade import read_document
 
     # A client names corpus documents only: never a path on the server.
     doc = read_document(source, services.settings, paths=False)
@@ -99,12 +99,12 @@ def audit_document(services, source, axes: bool) -> dict:
         except PacteError as exc:
             axes = False
             notes.append(f"axes non vérifiés par le référentiel : {exc.message}")
-    from assistant.audit.extract import extract_document
+    from assistant.facade import extract_document
 
     report = audit(extract_document(doc), services.settings, eligibility=axes, assistant=assistant)
     out = report.to_dict()
     out["notes"] = notes + out["notes"]
-    from assistant.rules import RULES
+    from assistant.facade import RULES
 
     for result in out["rules"]:  # the page shows each rule's French title, as for /api/check
         if result.get("rule") in RULES:

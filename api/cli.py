@@ -10,7 +10,7 @@ import os
 
 import click
 
-from assistant.config import Settings
+from assistant.facade import Settings
 
 
 def _is_loopback(host: str) -> bool:
@@ -71,7 +71,7 @@ def serve_cmd(host: str | None, port: int | None, workers: int | None, log_level
         )
         return
 
-    from assistant.index import index_status
+    from assistant.facade import index_status
 
     status = index_status(settings)
     _warn_without_index(status, status["ok"])

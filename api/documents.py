@@ -17,10 +17,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.formparsers import MultiPartException
 
-from assistant.config import MAX_DOCUMENT_BYTES
-from assistant.corpus import KINDS
-from assistant.errors import InvalidInput
-from assistant.ingest import ACCEPTED, check_size
+from assistant.facade import MAX_DOCUMENT_BYTES
+from assistant.facade import KINDS
+from assistant.facade import InvalidInput
+from assistant.facade import ACCEPTED, check_size
 
 from .models import ErrorResponse
 from .services import UnsupportedMediaType
@@ -116,7 +116,7 @@ async def _blocking(fn, *args):
     description="Les documents du corpus, livrés puis ajoutés, comme `pacte corpus list --json`.",
 )
 async def list_documents(request: Request):
-    from assistant.user_corpus import list_documents as listing
+    from assistant.facade import list_documents as listing
 
     return {"documents": await _blocking(listing, request.app.state.settings)}
 
@@ -159,8 +159,8 @@ async def list_documents(request: Request):
     },
 )
 async def add_document(request: Request):
-    from assistant.user_corpus import DocumentInfo
-    from assistant.user_corpus import add_document as add
+    from assistant.facade import DocumentInfo
+    from assistant.facade import add_document as add
 
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "multipart/form-data":
@@ -216,7 +216,7 @@ async def add_document(request: Request):
     "Les documents livrés avec Pacte Assistant ne peuvent pas être retirés (403).",
 )
 async def remove_document(request: Request, doc_id: str):
-    from assistant.user_corpus import remove_document as remove
+    from assistant.facade import remove_document as remove
 
     services = request.app.state.services
 

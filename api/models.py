@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.config import MAX_HISTORY_ANSWER_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
+from assistant.facade import MAX_HISTORY_ANSWER_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
 
 # "Not blank", written so that the schema's regex means the same in every engine that reads it (JSON Schema's
 # ECMAScript, pydantic's Rust regex, Python's re used by test generators): one character that is neither a space

@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from assistant import __version__
-from assistant.config import MAX_UPLOAD_BYTES, Settings
-from assistant.errors import IndexUnavailable, InvalidInput, PacteError
-from assistant.schema import Document
+from assistant.facade import __version__
+from assistant.facade import MAX_UPLOAD_BYTES, Settings
+from assistant.facade import IndexUnavailable, InvalidInput, PacteError
+from assistant.facade import Document
 
 log = logging.getLogger("pacte.api")
 
@@ -71,7 +71,7 @@ class _SectionFinder:
     """The deepest section of the document's parsed tree that contains a line."""
 
     def __init__(self, doc: Document):
-        from assistant.parsing import parse_document
+        from assistant.facade import parse_document
 
         self.root = parse_document(doc)
 
@@ -134,7 +134,7 @@ class Services:
         if self._documents is None:
             with self._corpus_lock:
                 if self._documents is None:
-                    from assistant.corpus import load_corpus
+                    from assistant.facade import load_corpus
 
                     self._documents = load_corpus(Path(self.settings.corpus_dir))
         return self._documents
@@ -151,14 +151,14 @@ class Services:
     def reload(self) -> None:
         """After the corpus changed (POST or DELETE /api/documents): the new corpus and assistant replace the old
         ones only once loaded, so that requests under way finish on the previous ones."""
-        from assistant.corpus import load_corpus
+        from assistant.facade import load_corpus
 
         docs = load_corpus(Path(self.settings.corpus_dir))
         with self._corpus_lock:
             self._sections = {}  # parsed again on demand (_section_finder), before a reader sees the new documents
             self._documents = docs
         try:
-            from assistant.answer import Assistant
+            from assistant.facade import Assistant
 
             assistant = Assistant.load(self.settings)
         except PacteError as exc:
@@ -182,7 +182,7 @@ class Services:
 
     def _load_assistant(self):
         try:
-            from assistant.answer import Assistant
+            from assistant.facade import Assistant
         except ImportError as exc:
             log.error("assistant.answer introuvable : %s", exc)
             self._assistant_error = ServiceUnavailable(
@@ -210,7 +210,7 @@ class Services:
         return getattr(index, "build_id", "") or ""
 
     def _current_build(self) -> str | None:
-        from assistant.store import Store
+        from assistant.facade import Store
 
         try:
             if self._store is None:
@@ -285,7 +285,7 @@ class Services:
                 "Formats acceptés : YAML (.yaml, .yml), JSON (.json), Excel (.xlsx) ou CSV (.csv)."
             )
         try:
-            from assistant.rules import check_contract, load_contract
+            from assistant.facade import check_contract, load_contract
         except ImportError as exc:
             log.error("assistant.rules introuvable : %s", exc)
             raise ServiceUnavailable("Le module de contrôle des contrats n'est pas installé sur ce serveur.") from None
@@ -298,7 +298,7 @@ class Services:
         # The page shows each rule's French title, each action's title beside its number and the title of
         # the document a rule cites.
         try:
-            from assistant.rules import RULES
+            from assistant.facade import RULES
 
             titles = {rule_id: rule.title for rule_id, rule in RULES.items()}
         except ImportError:
@@ -323,7 +323,7 @@ class Services:
 
     def indicators(self, axe: int | None = None) -> dict:
         """What `pacte indicators --json` prints: {"indicators": [...], "calendar": [...]}."""
-        from assistant import indicators
+        from assistant.facade import indicators
 
         if hasattr(indicators, "indicators_payload"):
             return dict(indicators.indicators_payload(axe))
@@ -359,7 +359,7 @@ class Services:
             self._watch_builds()
         index: dict[str, Any]
         try:
-            from assistant.index import Verifier, index_status
+            from assistant.facade import Verifier, index_status
         except ImportError:
             index = {"ok": False, "message": "Le module d'index n'est pas disponible sur ce serveur."}
         else:

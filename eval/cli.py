@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from assistant.errors import InvalidInput
+from assistant.facade import InvalidInput
 
 from . import errors
 from .schemas import DATASET_NAMES
@@ -26,7 +26,7 @@ class _EvalGroup(click.Group):
 
 
 def _settings():
-    from assistant.config import Settings
+    from assistant.facade import Settings
 
     return Settings.from_env()
 

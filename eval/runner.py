@@ -21,9 +21,9 @@ from pathlib import Path
 
 import yaml
 
-from assistant import __version__
-from assistant.config import PROJECT_ROOT, Settings
-from assistant.errors import InvalidInput, PacteError
+from assistant.facade import __version__
+from assistant.facade import PROJECT_ROOT, Settings
+from assistant.facade import InvalidInput, PacteError
 
 from . import metrics as m
 from .schemas import DATASET_NAMES, DATASETS_DIR, dataset_kind, dataset_path, load_gold
@@ -89,7 +89,7 @@ class OursSystem:
     def assistant(self):
         if self._assistant is None:
             try:
-                from assistant.answer import Assistant
+                from assistant.facade import Assistant
             except ImportError as exc:
                 raise _unavailable(self.name, "assistant.answer", exc) from None
             t0 = time.perf_counter()
@@ -105,7 +105,7 @@ class OursSystem:
 
     def contract(self, c) -> dict:
         try:
-            from assistant.rules import check_contract, load_contract
+            from assistant.facade import check_contract, load_contract
         except ImportError as exc:
             raise _unavailable(self.name, "assistant.rules", exc) from None
         out = _plain(check_contract(load_contract(PROJECT_ROOT / c.file)))
@@ -130,13 +130,13 @@ class RetrievalBaseline:
             t0 = time.perf_counter()
             if self.name == "naive":
                 try:
-                    from assistant.baselines import naive_langchain_retriever
+                    from assistant.facade import naive_langchain_retriever
                 except ImportError as exc:
                     raise _unavailable(self.name, "assistant.baselines", exc) from None
                 self._retriever = _call_with_settings(naive_langchain_retriever, self.settings)
             else:
                 try:
-                    from assistant.retrieval import load_retriever
+                    from assistant.facade import load_retriever
                 except ImportError as exc:
                     raise _unavailable(self.name, "assistant.retrieval", exc) from None
                 self._retriever = _call_with_settings(load_retriever, self.settings)

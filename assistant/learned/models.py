@@ -294,7 +294,10 @@ def stamp(settings: Settings, retriever, data: TrainingData, referentiel: Refere
     digest.update(data.digest.encode())
     digest.update(json.dumps(load_passage_questions(settings.corpus_dir), sort_keys=True).encode())
     digest.update(json.dumps([(s.id, s.line_start, s.line_end) for s in referentiel.sections()]).encode())
-    digest.update(json.dumps([c.id for c in retriever.chunks]).encode())
+    # The shipped passages only: documents a user adds are ranked by the same models (their features are general),
+    # so adding one never costs a retraining.
+    added = getattr(retriever, "added", frozenset())
+    digest.update(json.dumps([c.id for c in retriever.chunks if c.doc_id not in added]).encode())
     digest.update(retriever.index.embedder.name.encode())
     return f"v{MODEL_VERSION}-sklearn{sklearn.__version__}-{digest.hexdigest()[:24]}"
 
