@@ -16,6 +16,12 @@ EXAMPLE = ROOT / "examples" / "pas-de-calais-2024.yaml"
 VIOLATION = ROOT / "eval" / "datasets" / "contracts" / "parity-state-above.yaml"
 
 
+@pytest.fixture(autouse=True)
+def terminal_width(monkeypatch):
+    # The table wraps messages to the terminal's width; pytest-xdist workers report 80 columns, a plain run 110.
+    monkeypatch.setenv("COLUMNS", "110")
+
+
 def run(capsys, *args):
     with pytest.raises(SystemExit) as exit_:
         main(["check", *map(str, args)])
