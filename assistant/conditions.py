@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import InvalidInput
-from .framework import COLLECTIVITES, KINDS, Eligibility, Passage, Trigger, load_framework, normalize
+from .framework import COLLECTIVITES, Eligibility, Passage, Trigger, load_framework, normalize
 from .referentiel import Quote
 
 __all__ = ["FrameworkRule", "applicable_rules", "check_collectivite", "framework_rules", "normalize", "rule",
@@ -59,10 +59,6 @@ class FrameworkRule:
     collectivites: tuple[str, ...] = ()  # collectivités it applies to; empty: any
     general: bool = False
     basis: bool = False  # a transverse provision of Annexe 5 that makes the action eligible by itself
-
-    def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown rule kind {self.kind!r}")
 
     @classmethod
     def from_data(cls, e: Eligibility) -> "FrameworkRule":

@@ -188,12 +188,6 @@ class Framework:
                 return r
         raise KeyError(rule_id)
 
-    def ref(self, name: str) -> Passage:
-        """A cited passage by name: a passage, or the source of the parameter of that name."""
-        if name in self.passages:
-            return self.passages[name]
-        return self.parameters[name].source
-
     def eligibility_rules(self) -> tuple[Eligibility, ...]:
         return tuple(e for r in self.rules for e in r.eligibility)
 
