@@ -463,6 +463,14 @@ def test_axis_coverage_one_action_under_at_and_over_its_minimum():
     assert [axis_4_verdict(n) for n in (minimum - 1, minimum, minimum + 1)] == ["violation", "ok", "ok"]
 
 
+def test_axis_coverage_message_states_the_minimum_from_its_parameter():
+    three_axes = [action(f"{axis}.1", axis, 10_000) for axis in (1, 3, 4)]
+    (found,) = [r for r in check_contract(contract(*three_axes))["results"]
+                if r["rule"] == "axis_coverage" and r["verdict"] == "violation"]
+    assert found["message"].endswith(f"aucune action ; une métropole doit engager au moins "
+                                     f"{P.text('axis_min_actions')} dans chacun des 4 axes")
+
+
 def test_indicator_targets_cover_exactly_the_contract_years():
     first, last = int(P.value("contract_first_year")), int(P.value("contract_last_year"))
 

@@ -46,13 +46,14 @@ def axis_coverage(contract, p):
         count = len(contract.on_axis(axis))
         values = {"axe": axis, "actions": count, "minimum": minimum}
         title = f"axe {axis} (« {AXIS_TITLES[axis]} »)"
+        found = f"{count} action(s)" if count else "aucune action"
         if count >= minimum:
-            yield Result("axis_coverage", None, "ok", f"{title} : {count} action(s)", cite, values)
+            yield Result("axis_coverage", None, "ok", f"{title} : {found}", cite, values)
         elif contract.is_metropole:
             yield Result("axis_coverage", None, "violation",
-                         f"{title} : aucune action ; une métropole doit engager au moins une action dans "
-                         "chacun des 4 axes", cite, values)
+                         f"{title} : {found} ; une métropole doit engager au moins {p.text('axis_min_actions')} "
+                         "dans chacun des 4 axes", cite, values)
         else:
             yield Result("axis_coverage", None, "warning",
-                         f"{title} : aucune action ; exigence posée pour les métropoles, à vérifier pour un "
+                         f"{title} : {found} ; exigence posée pour les métropoles, à vérifier pour un "
                          f"{kind} (cadre départemental distinct)", cite, values)
