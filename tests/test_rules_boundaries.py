@@ -384,6 +384,7 @@ def axis4_cap_case(param, dispositif):
         half = share(100_000, param) / 2
         rest = (100_000 - 2 * half) / 2
         return axis4(amount(half), amount(half + d), amount(rest), dispositif)
+    build.__name__ = f"{dispositif}_case"
     return build
 
 
@@ -397,7 +398,18 @@ def canteen_share_case(d):
 def canteen_terms_case(**term):
     (key, name), = term.items()
     limit = Fraction(P[name].cents, 100)
-    return lambda d: canteen_contract(canteen(etat=990, **{key: amount(limit + d)}))
+
+    def build(d):
+        return canteen_contract(canteen(etat=990, **{key: amount(limit + d)}))
+    build.__name__ = f"canteen_{key}_case"
+    return build
+
+
+def canteen_meals_case(d):
+    # The State share of a canteen action against its meals × the State aid per meal (at its maximum).
+    aid = Fraction(P["canteen_state_aid_per_meal"].cents, 100)
+    meals = 1_000
+    return canteen_contract(canteen(etat=amount(meals * aid + d), repas=meals, aide_etat_par_repas=amount(aid)))
 
 
 def total_ceiling_case(d):
@@ -437,6 +449,7 @@ BOUNDARIES = [
     ("canteen_pricing", "4.1", ["canteen_meal_price_limit"],
      canteen_terms_case(prix_repas="canteen_meal_price_limit"), ("ok", "violation", "violation")),
     ("canteen_pricing", "4.1", ["canteen_qf_max"], canteen_terms_case(qf_max="canteen_qf_max"), ("ok", "ok", "violation")),
+    ("canteen_pricing", "4.1", ["canteen_state_aid_per_meal"], canteen_meals_case, ("ok", "ok", "violation")),
     ("total_ceiling", None, [], total_ceiling_case, ("ok", "ok", "violation")),
     ("fse_plus", "1.1", [], fse_case, ("ok", "ok", "violation")),
     ("arithmetic", "1.1", [], arithmetic_case, ("violation", "ok", "violation")),
@@ -444,7 +457,7 @@ BOUNDARIES = [
 
 
 @pytest.mark.parametrize("rule,action_id,params,build,expected", BOUNDARIES,
-                         ids=[f"{r}:{'+'.join(p) or 'amounts'}" for r, _, p, _, _ in BOUNDARIES])
+                         ids=[f"{r}:{'+'.join(p) or 'amounts'}:{b.__name__}" for r, _, p, b, _ in BOUNDARIES])
 def test_one_cent_under_at_and_one_cent_over_each_boundary(rule, action_id, params, build, expected):
     got = tuple(result(build(d), rule, action_id)["verdict"] for d in (-CENT, 0, CENT))
     assert got == expected
