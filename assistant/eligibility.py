@@ -311,7 +311,7 @@ class EligibilityEngine:
         exclusions = [r for r, e in effects if e == "exclusion"]
         conditions = [r for r, e in effects if e == "condition"]
         notes = [r for r, e in effects if e == "note"]
-        mobility = any(r.id == "mobilite_repartition_axes" for r in notes)
+        mobility = any(r.id == "mobility_job_seekers_axis" for r in notes)
         if mobility:
             target = self._mobility_section(text, ranked)
             if target is not None and target != ranked[0][0]:
@@ -363,7 +363,7 @@ class EligibilityEngine:
         for r in exclusions:
             quotes.extend((q, r.id) for q in r.quotes[:1])
         if verdict == "not_in_referential":
-            quotes.extend((q, "hors_referentiel") for q in rule("hors_referentiel").quotes)
+            quotes.extend((q, "outside_referentiel") for q in rule("outside_referentiel").quotes)
         elif transverse:
             quotes.extend((q, r.id) for r in basis for q in r.quotes[:1])
         elif best is not None and (covered or verdict != "excluded"):

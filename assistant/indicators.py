@@ -12,6 +12,7 @@ import json
 
 import click
 
+from .framework import load_framework
 from .referentiel import AXES, Referentiel, check_axis, load_referentiel, plain
 
 KIND_TITLES = {
@@ -24,13 +25,24 @@ KIND_TITLES = {
 
 CALENDAR_TITLES = {
     "duree": "Durée des contrats",
-    "indicateurs_locaux": "Indicateurs locaux (T0, cibles annuelles 2024-2027)",
+    "indicateurs_locaux": "Indicateurs locaux (T0, cibles annuelles {first}-{last})",
     "indicateurs_nationaux": "Indicateurs nationaux",
     "remontee_nationale": "Remontée annuelle des indicateurs nationaux",
     "suivi_annuel": "Suivi annuel",
     "mi_parcours": "Évaluation à mi-parcours",
     "evaluation_finale": "Évaluation finale",
 }
+
+
+def _contract_years() -> tuple[int, int]:
+    """The first and last years of the contracts, from the framework parameters (assistant/data/framework.yaml)."""
+    params = load_framework().parameters
+    return int(params["contract_first_year"].value), int(params["contract_last_year"].value)
+
+
+def _calendar_title(kind: str) -> str:
+    first, last = _contract_years()
+    return CALENDAR_TITLES.get(kind, kind).format(first=first, last=last)
 
 
 def _quote_dict(q, **extra) -> dict:
@@ -134,7 +146,7 @@ def render_text(axe: int | None = None, referentiel: Referentiel | None = None) 
     for step in reporting_calendar(ref):
         if step["kind"] != current:
             current = step["kind"]
-            out.append(f"  {CALENDAR_TITLES.get(current, current)}")
+            out.append(f"  {_calendar_title(current)}")
         out.append(f"    - {step['label']} : {_cite(step)}")
     return "\n".join(out)
 
@@ -164,7 +176,9 @@ def _render_indicator(item: dict, shown: dict[str, str]) -> list[str]:
         lines.append(f"      Dans le référentiel : {_cite(q)}")
     if item["note"]:
         lines.append(f"      Remarque : {item['note']}")
-    lines.append("      Remontée : chaque année en mars, de mars 2025 (année 2024) à mars 2028 (année 2027) ; voir le calendrier ci-dessous.")
+    first, last = _contract_years()
+    lines.append(f"      Remontée : chaque année en mars, de mars {first + 1} (année {first}) à mars {last + 1} "
+                 f"(année {last}) ; voir le calendrier ci-dessous.")
     return lines
 
 

@@ -92,6 +92,16 @@ def test_calendar_has_local_targets_national_reporting_and_mid_term():
     assert "31 mars 2026" in text  # mid-term report
 
 
+def test_the_contract_years_of_the_text_are_the_framework_parameters():
+    from assistant.framework import load_framework
+
+    params = load_framework().parameters
+    first, last = int(params["contract_first_year"].value), int(params["contract_last_year"].value)
+    text = render_text()
+    assert f"Indicateurs locaux (T0, cibles annuelles {first}-{last})" in text
+    assert f"de mars {first + 1} (année {first}) à mars {last + 1} (année {last})" in text
+
+
 def test_json_payload_is_indicators_plus_calendar():
     payload = indicators_payload(2)
     assert set(payload) == {"indicators", "calendar"}

@@ -1,6 +1,6 @@
-"""The structured référentiels (assistant/data/referentiel.yaml) and the framework rules
-(assistant/conditions.py): every quote is verbatim, every axis is covered, and the items a
-commissaire asks about are there with the right lines."""
+"""The structured référentiels (assistant/data/referentiel.yaml): every quote is verbatim, every axis is
+covered, and the items a commissaire asks about are there with the right lines. The framework rules that cut
+across sections (assistant/data/framework.yaml) are tested in tests/test_framework.py."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.conditions import FRAMEWORK_RULES, check_collectivite, rule, rules_for
 from assistant.corpus import load_corpus
-from assistant.errors import CorpusError, InvalidInput
+from assistant.errors import CorpusError
 from assistant.referentiel import AXES, load_referentiel, plain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,13 +52,6 @@ def test_every_quote_of_the_referentiel_is_verbatim_from_its_lines(corpus, ref):
     assert len(quotes) > 300  # sanity: the walk reaches actions, conditions, indicators, definitions
     for where, quote in quotes:
         assert_verbatim(corpus, quote, where)
-
-
-def test_every_quote_of_the_framework_rules_is_verbatim_from_its_lines(corpus):
-    for r in FRAMEWORK_RULES:
-        assert r.quotes, r.id
-        for q in r.quotes:
-            assert_verbatim(corpus, q, r.id)
 
 
 def test_data_was_built_from_the_current_corpus_file(corpus, ref):
@@ -236,94 +228,6 @@ def test_reporting_calendar_has_t0_yearly_targets_and_mid_term_evaluation(ref):
     assert {"indicateurs_locaux", "indicateurs_nationaux", "remontee_nationale", "mi_parcours"} <= kinds
     assert "indicateur T0" in text and "Cible 2024" in text and "Cible 2027" in text
     assert "31 mars 2026" in text and "En mars 2025" in text and "mars 2028" in text
-
-
-# --------------------------------------------------------------------------------------------------
-# Framework rules (conditions.py)
-# --------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "rule_id, kind, words",
-    [
-        ("slime_cee_70", "condition", ["SLIME+", "70%"]),
-        ("fsl_energie_20", "condition", ["FSL énergie", "20 %"]),
-        ("eco_mobilite_investissement_20", "condition", ["investissement", "20 %"]),
-        ("cantine_tarification_sociale", "condition", ["30 %", "1 €", "1 000 €"]),
-        ("action_renforcee_part_supplementaire", "condition", ["uniquement la part supplémentaire"]),
-        ("reconduction_limitee", "condition", ["de façon limitée"]),
-        ("fse_plus", "condition", ["FSE+", "actions nouvelles (uniquement)", "part apportée par la métropole"]),
-        ("valorisation_existant_exclue", "exclusion", ["valorisation financière de l'existant est exclue"]),
-        ("zfe_achat_vehicule", "exclusion", ["aides à l'achat de véhicules dans le cadre des ZFE"]),
-        ("pmi_prenatal_metropole", "exclusion", ["entretiens prénataux"]),
-    ],
-)
-def test_framework_rules_state_the_constraints_of_the_instruction(rule_id, kind, words):
-    r = rule(rule_id)
-    assert r.kind == kind
-    quoted = " ".join(q.text for q in r.quotes)
-    for w in words:
-        assert w in quoted, (rule_id, w)
-
-
-@pytest.mark.parametrize(
-    "description, expected",
-    [
-        ("Une métropole peut-elle financer l'aide à l'achat d'un véhicule propre en ZFE avec le pacte ?", "zfe_achat_vehicule"),
-        ("Prime à la conversion pour remplacer un vieux diesel", "zfe_achat_vehicule"),
-        ("Déployer une plateforme SLIME+ avec des visites à domicile", "slime_cee_70"),
-        ("Aide financière aux ménages en impayés d'électricité, en lien avec le FSL", "fsl_energie_20"),
-        ("Garage solidaire louant des véhicules Crit'Air 1", "eco_mobilite_investissement_20"),
-        ("Repas à 1 € à la cantine des collèges REP+", "cantine_tarification_sociale"),
-        ("Renforcer un dispositif existant pour élargir la file active", "action_renforcee_part_supplementaire"),
-        ("Reconduire à l'identique une action de la CALPAE", "reconduction_limitee"),
-        ("Cofinancer l'action par le FSE+", "fse_plus"),
-        ("Valoriser le temps des agents déjà en poste au CCAS", "valorisation_existant_exclue"),
-        ("Financer les entretiens prénataux de la PMI", "pmi_prenatal_metropole"),
-        ("Développer les démarches d'accès aux droits dans les quartiers", "acces_droits_coordination_prealable"),
-    ],
-)
-def test_rules_are_attached_to_the_actions_they_concern(description, expected):
-    assert expected in [r.id for r in rules_for(description, "metropole")]
-
-
-@pytest.mark.parametrize(
-    "description, not_expected",
-    [
-        # location avec offre d'achat is an eligible eco-mobility solution (l. 1185)
-        ("Location avec option d'achat d'un véhicule propre pour les ménages modestes", "zfe_achat_vehicule"),
-        ("Location de vélos à tarif social pour les étudiants", "cantine_tarification_sociale"),
-        ("Équipe de prévention spécialisée auprès des collégiens", "slime_cee_70"),
-    ],
-)
-def test_rules_are_not_attached_to_unrelated_actions(description, not_expected):
-    assert not_expected not in [r.id for r in rules_for(description)]
-
-
-def test_pmi_exclusion_concerns_metropoles_only():
-    description = "Financer les entretiens prénataux de la PMI"
-    assert "pmi_prenatal_metropole" in [r.id for r in rules_for(description, "metropole")]
-    assert "pmi_prenatal_metropole" in [r.id for r in rules_for(description)]  # the instruction is for métropoles
-    assert "pmi_prenatal_metropole" not in [r.id for r in rules_for(description, "departement")]
-
-
-def test_exclusions_come_first_and_citations_have_the_answer_shape():
-    found = rules_for("aide à l'achat d'un véhicule propre en ZFE")
-    assert found[0].kind == "exclusion"
-    for c in found[0].citations():
-        assert set(c) == {"text", "doc_id", "line_start", "line_end"}
-
-
-def test_general_rules_only_on_request():
-    description = "Développer les démarches d'accès aux droits dans les quartiers"
-    assert "actions_nouvelles_ou_renforcees" not in [r.id for r in rules_for(description)]
-    assert "actions_nouvelles_ou_renforcees" in [r.id for r in rules_for(description, include_general=True)]
-
-
-def test_unknown_collectivite_is_refused_in_french():
-    assert check_collectivite("Métropole") == "metropole"
-    with pytest.raises(InvalidInput, match="Collectivité inconnue"):
-        rules_for("cantine", "region")
 
 
 # --------------------------------------------------------------------------------------------------

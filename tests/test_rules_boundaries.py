@@ -6,10 +6,11 @@ Contracts are built small and explicit; `verdicts(report, rule)` lists the (acti
 from __future__ import annotations
 
 import copy
+from fractions import Fraction
 
 import pytest
 
-from assistant.rules import check_contract
+from assistant.rules import check_contract, load_parameters
 
 FULL_INDICATOR = [{"libelle": "Nombre de personnes accompagnées", "t0": 10,
                    "cibles": {2024: 20, 2025: 30, 2026: 40, 2027: 50}}]
@@ -342,3 +343,169 @@ def test_volets_summing_to_the_total_pass_to_one_share_inform_otherwise_warn():
 
 def test_nothing_declared_is_a_single_ok():
     assert verdicts(contract(), "arithmetic") == [(None, "ok")]
+
+
+# ---------------------------------------------------------------- every cap and floor, from its parameter
+#
+# The cases above pin the instruction's numbers; these build each boundary from the parameter the check reads
+# (assistant/data/framework.yaml), one cent under, at and one cent over: the check and its parameter agree.
+
+P = load_parameters()
+CENT = Fraction(1, 100)
+
+
+def share(whole, name):
+    """name % of whole euros, exact."""
+    return Fraction(whole) * P.value(name) / 100
+
+
+def amount(x: Fraction):
+    """Euros for the contract file: an int when whole, else a float with cents."""
+    return int(x) if x.denominator == 1 else float(x)
+
+
+def state_share_case(d):
+    etat = share(100_000, "state_share_pct") + d
+    return contract(action("1.1", 1, amount(etat), amount(100_000 - etat)))
+
+
+def axis_floor_case(d):
+    return with_all_axes(action("1.1", 1, amount(share(100_000, "axis_floor_pct") + d)), plafonds={1: 100_000})
+
+
+def cee_case(d):
+    public = share(100_000, "cee_public_share_max_pct")  # État 10 000 + CEE, collectivity the rest
+    return contract(slime(10_000, amount(100_000 - public), amount(public - 10_000 + d)))
+
+
+def axis4_cap_case(param, dispositif):
+    def build(d):
+        # of 100 000 € (+ d) co-contracted on axis 4: the flagged action's State and collectivity shares, the rest
+        half = share(100_000, param) / 2
+        rest = (100_000 - 2 * half) / 2
+        return axis4(amount(half), amount(half + d), amount(rest), dispositif)
+    build.__name__ = f"{dispositif}_case"
+    return build
+
+
+def canteen_share_case(d):
+    etat = share(10_000, "canteen_state_max_pct") + d  # of 10 000 € (+ d) of State credits on axis 4
+    rest = 10_000 - share(10_000, "canteen_state_max_pct")
+    return contract(canteen(etat=amount(etat), repas=int(etat) + 1), action("4.2", 4, amount(rest)),
+                    *[action(f"{a}.1", a, 10_000) for a in (1, 2, 3)])
+
+
+def canteen_terms_case(**term):
+    (key, name), = term.items()
+    limit = Fraction(P[name].cents, 100)
+
+    def build(d):
+        return canteen_contract(canteen(etat=990, **{key: amount(limit + d)}))
+    build.__name__ = f"canteen_{key}_case"
+    return build
+
+
+def canteen_meals_case(d):
+    # The State share of a canteen action against its meals × the State aid per meal (at its maximum).
+    aid = Fraction(P["canteen_state_aid_per_meal"].cents, 100)
+    meals = 1_000
+    return canteen_contract(canteen(etat=amount(meals * aid + d), repas=meals, aide_etat_par_repas=amount(aid)))
+
+
+def total_ceiling_case(d):
+    data = contract(plafonds={1: 10_000, 2: 10_000, 3: 10_000, 4: 10_000})
+    data["actions"][0]["financement"].update(etat=amount(10_000 + d), collectivite=amount(10_000 + d))
+    return data
+
+
+def fse_case(d):
+    return contract(action("1.1", 1, 10_000, fse_plus=amount(10_000 + d)))
+
+
+def parity_case(d):
+    total = 102_000
+    return contract(action("1.1", 1, amount(share(total, "state_share_pct") + d),
+                           amount(share(total, "collectivity_min_share_pct"))))
+
+
+def arithmetic_case(d):
+    return contract(action("1.1", 1, 10_000, autres={"CAF": 500}, total=amount(20_500 + d)))
+
+
+# (rule, action reported, parameters the boundary comes from, builder(delta), verdicts one cent under / at / over)
+BOUNDARIES = [
+    ("state_share_max", "1.1", ["state_share_pct"], state_share_case, ("ok", "ok", "violation")),
+    ("parity", "1.1", ["state_share_pct", "collectivity_min_share_pct"], parity_case, ("warning", "ok", "violation")),
+    ("axis_floor", None, ["axis_floor_pct"], axis_floor_case, ("violation", "ok", "ok")),
+    ("cee_cap", "4.1", ["cee_public_share_max_pct"], cee_case, ("ok", "ok", "violation")),
+    ("fsl_energy_aid_cap", None, ["fsl_energy_aid_max_pct"],
+     axis4_cap_case("fsl_energy_aid_max_pct", "fsl_energie"), ("ok", "ok", "violation")),
+    ("ecomobility_investment_cap", None, ["ecomobility_investment_max_pct"],
+     axis4_cap_case("ecomobility_investment_max_pct", "ecomobilite_investissement"), ("ok", "ok", "violation")),
+    ("canteen_pricing", None, ["canteen_state_max_pct"], canteen_share_case, ("ok", "ok", "violation")),
+    ("canteen_pricing", "4.1", ["canteen_state_aid_per_meal"],
+     canteen_terms_case(aide_etat_par_repas="canteen_state_aid_per_meal"), ("ok", "ok", "violation")),
+    # « repas tarifé à moins d'1 € »: strictly below.
+    ("canteen_pricing", "4.1", ["canteen_meal_price_limit"],
+     canteen_terms_case(prix_repas="canteen_meal_price_limit"), ("ok", "violation", "violation")),
+    ("canteen_pricing", "4.1", ["canteen_qf_max"], canteen_terms_case(qf_max="canteen_qf_max"), ("ok", "ok", "violation")),
+    ("canteen_pricing", "4.1", ["canteen_state_aid_per_meal"], canteen_meals_case, ("ok", "ok", "violation")),
+    ("total_ceiling", None, [], total_ceiling_case, ("ok", "ok", "violation")),
+    ("fse_plus", "1.1", [], fse_case, ("ok", "ok", "violation")),
+    ("arithmetic", "1.1", [], arithmetic_case, ("violation", "ok", "violation")),
+]
+
+
+@pytest.mark.parametrize("rule,action_id,params,build,expected", BOUNDARIES,
+                         ids=[f"{r}:{'+'.join(p) or 'amounts'}:{b.__name__}" for r, _, p, b, _ in BOUNDARIES])
+def test_one_cent_under_at_and_one_cent_over_each_boundary(rule, action_id, params, build, expected):
+    got = tuple(result(build(d), rule, action_id)["verdict"] for d in (-CENT, 0, CENT))
+    assert got == expected
+
+
+def test_axis_coverage_one_action_under_at_and_over_its_minimum():
+    minimum = int(P.value("axis_min_actions"))
+
+    def axis_4_verdict(count):
+        actions = [action(f"{axis}.1", axis, 10_000) for axis in (1, 2, 3)]
+        actions += [action(f"4.{n}", 4, 10_000) for n in range(1, count + 1)]
+        (found,) = [r for r in check_contract(contract(*actions))["results"]
+                    if r["rule"] == "axis_coverage" and r["values"]["axe"] == 4]
+        return found["verdict"]
+
+    assert [axis_4_verdict(n) for n in (minimum - 1, minimum, minimum + 1)] == ["violation", "ok", "ok"]
+
+
+def test_axis_coverage_message_states_the_minimum_from_its_parameter():
+    three_axes = [action(f"{axis}.1", axis, 10_000) for axis in (1, 3, 4)]
+    (found,) = [r for r in check_contract(contract(*three_axes))["results"]
+                if r["rule"] == "axis_coverage" and r["verdict"] == "violation"]
+    assert found["message"].endswith(f"aucune action ; une métropole doit engager au moins "
+                                     f"{P.text('axis_min_actions')} dans chacun des 4 axes")
+
+
+def test_indicator_targets_cover_exactly_the_contract_years():
+    first, last = int(P.value("contract_first_year")), int(P.value("contract_last_year"))
+
+    def with_targets(years):
+        a = action("1.1", 1, 10_000)
+        a["indicateurs"][0]["cibles"] = {y: 10 for y in years}
+        return contract(a)
+    assert verdicts(with_targets(range(first, last + 1)), "indicators_required") == [("1.1", "ok")]
+    assert verdicts(with_targets(range(first - 1, last + 2)), "indicators_required") == [("1.1", "ok")]
+    assert verdicts(with_targets(range(first + 1, last + 1)), "indicators_required") == [("1.1", "warning")]
+    assert verdicts(with_targets(range(first, last)), "indicators_required") == [("1.1", "warning")]
+
+
+# Parameters no boundary can test: context printed in messages, or not checkable when the contract is signed.
+# The minimum of actions per axis and the contract years have their own tests just above.
+NOT_A_BOUNDARY = {"cee_rate_2024_pct", "cee_rate_2025_pct", "midterm_target_min_pct", "axis_min_actions",
+                  "contract_first_year", "contract_last_year"}
+
+
+def test_every_number_a_check_compares_with_has_a_boundary_case():
+    from assistant.rules import RULES
+
+    read = {name for r in RULES.values() for name in r.params}
+    covered = {name for _, _, params, _, _ in BOUNDARIES for name in params}
+    assert read - NOT_A_BOUNDARY == covered, sorted((read - NOT_A_BOUNDARY) ^ covered)

@@ -1,4 +1,6 @@
-"""The parameters file: every number of the financial framework, stated once, with a verbatim source."""
+"""The parameters the contract checks read (from assistant/data/framework.yaml, whose quotes, rule texts and
+eligibility side are tested in tests/test_framework.py): the instruction's numbers, declared by each check that
+reads them, never written in the rules' code."""
 
 from __future__ import annotations
 
@@ -8,34 +10,9 @@ from pathlib import Path
 import pytest
 
 from assistant.rules import RULES
-from assistant.rules.money import fmt_number
 from assistant.rules.parameters import UNITS, load_parameters
 
 PARAMS = load_parameters()
-SOURCES = [(f"parameter {name}", p.source) for name, p in PARAMS.params.items()] + [
-    (f"reference {name}", source) for name, source in PARAMS.references.items()
-]
-
-
-@pytest.mark.parametrize("where,source", SOURCES, ids=[w for w, _ in SOURCES])
-def test_every_quote_is_verbatim_in_the_cited_lines(corpus, where, source):
-    doc = corpus[source.doc_id]
-    assert source.line_end <= len(doc.lines), f"{where}: lines beyond the end of {source.doc_id}"
-    assert source.quote in doc.span_text(source.line_start, source.line_end), where
-
-
-@pytest.mark.parametrize("name", sorted(PARAMS.params))
-def test_each_value_is_the_number_its_quote_states(name):
-    param = PARAMS[name]
-    assert param.unit in UNITS
-    # 1000 is written « 1 000 » in the instruction, 70 % as « 70% », a year as « 2024 », one as « une ».
-    if param.unit == "année":
-        written = {str(param.raw_value)}
-    elif param.raw_value == 1:
-        written = {"1", "une", "un "}
-    else:
-        written = {fmt_number(param.raw_value)}
-    assert any(w in param.source.quote for w in written), f"{name}: {param.raw_value} not in its quote"
 
 
 def test_the_key_numbers_of_the_framework_are_the_instruction_s():
@@ -56,8 +33,26 @@ def test_rules_and_parameters_point_at_each_other():
         for name in rule.refs:
             PARAMS.ref(name)  # KeyError if the passage is not declared
     for name, param in PARAMS.params.items():
+        assert param.unit in UNITS
         for rule_id in param.used_by:
             assert name in RULES[rule_id].params, f"{name} says it is used by {rule_id}, which does not read it"
+
+
+@pytest.mark.parametrize("module", ["parity", "caps", "floors", "exclusions", "indicators", "arithmetic"])
+def test_each_check_reads_only_the_parameters_its_rule_declares(module):
+    # p.value("x"), p["x"], p.text("x") name parameters of the check's rule, p.ref("x") one of the passages it cites.
+    path = Path(__file__).resolve().parent.parent / "assistant" / "rules" / f"{module}.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for fn in tree.body:
+        registered = [d.args[0].value for d in getattr(fn, "decorator_list", ())
+                      if isinstance(d, ast.Call) and getattr(d.func, "id", None) == "rule"]
+        if not registered:
+            continue
+        rule = RULES[registered[0]]
+        names = {node.value for node in ast.walk(fn) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+        read, cited = names & set(PARAMS.params), names & set(PARAMS.references)
+        assert read <= set(rule.params), f"{rule.id} reads {sorted(read - set(rule.params))} without declaring them"
+        assert cited <= set(rule.refs), f"{rule.id} cites {sorted(cited - set(rule.refs))} without declaring them"
 
 
 RULE_MODULES = ["parity", "caps", "floors", "exclusions", "indicators", "arithmetic"]

@@ -35,15 +35,7 @@ def _compare(declared, parts: dict[str, int]) -> tuple[list[str], dict]:
     return problems, values
 
 
-@rule(
-    "arithmetic",
-    "Totaux déclarés égaux à la somme de leurs parties",
-    "Un total déclaré doit être la somme de ses parties : budget global d'une action (F = A + B + C, CEE "
-    "compris), sous-totaux par axe et totaux financiers du contrat (violation sinon). Les volets d'une fiche "
-    "action doivent totaliser le coût de l'action : s'ils totalisent seulement la part État ou collectivité, "
-    "info ; sinon, avertissement.",
-    refs=("financial_table", "fiche_budget"),
-)
+@rule("arithmetic")
 def arithmetic(contract, p):
     cite = p.ref("financial_table")
     checked = 0

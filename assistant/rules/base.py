@@ -1,7 +1,8 @@
 """The rule registry and the result type shared by every family of rules.
 
-A rule is a pure function (ContractFacts, Parameters) -> iterable of Result, registered under a
-stable id with the parameters it reads and the passages it cites. Same input, same verdicts.
+A rule is a pure function (ContractFacts, Parameters) -> iterable of Result, registered under the id of a
+rule of assistant/data/framework.yaml, which gives its texts, the parameters it reads and the passages it
+cites. Same input, same verdicts.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from ..framework import load_framework
 from .model import ActionFacts, ContractFacts
 from .parameters import Parameters, Source
 
@@ -40,24 +42,43 @@ Check = Callable[[ContractFacts, Parameters], Iterable[Result]]
 
 @dataclass(frozen=True)
 class Rule:
+    """A registered check. Its French title and summary, the parameters it reads and the passages it cites are
+    those of the rule of the same id in the framework file (read when first asked, not at import)."""
+
     id: str
-    title: str  # French, one line
-    summary: str  # French: what is checked and which verdict each case gets
-    params: tuple[str, ...]  # parameter names read by the rule
-    refs: tuple[str, ...]  # reference names (or parameter names) cited
     check: Check
+
+    @property
+    def _data(self):
+        return load_framework().rule(self.id)
+
+    @property
+    def title(self) -> str:  # French, one line
+        return self._data.check.title
+
+    @property
+    def summary(self) -> str:  # French: what is checked and which verdict each case gets
+        return self._data.check.summary
+
+    @property
+    def params(self) -> tuple[str, ...]:  # parameter names read by the rule
+        return self._data.parameters
+
+    @property
+    def refs(self) -> tuple[str, ...]:  # passage (or parameter) names cited
+        return self._data.check.cites
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(id: str, title: str, summary: str, params: tuple[str, ...] = (), refs: tuple[str, ...] = ()):
-    """Register a check function under a stable rule id."""
+def rule(id: str):
+    """Register a check function under the id of a rule of the framework file."""
 
     def register(fn: Check) -> Check:
         if id in RULES:
             raise ValueError(f"rule id registered twice: {id}")
-        RULES[id] = Rule(id=id, title=title, summary=summary, params=params, refs=refs, check=fn)
+        RULES[id] = Rule(id=id, check=fn)
         return fn
 
     return register

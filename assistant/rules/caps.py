@@ -15,14 +15,7 @@ from .model import AXES
 from .money import euros, exceeds, fmt_eur, fmt_pct, fmt_threshold, pct_value
 
 
-@rule(
-    "total_ceiling",
-    "Crédits État au plus égaux à la somme des montants proposés",
-    "La participation de l'État est un montant plafond : la somme des crédits État de toutes les actions ne "
-    "peut dépasser la somme des montants proposés par axe (plafonds_etat). La fongibilité entre axes permet "
-    "de dépasser le montant d'un axe, pas le total. Sans plafonds, la règle n'est pas vérifiable (info).",
-    refs=("state_ceiling",),
-)
+@rule("total_ceiling")
 def total_ceiling(contract, p):
     cite = p.ref("state_ceiling")
     state = sum(a.etat for a in contract.actions)
@@ -48,19 +41,7 @@ def total_ceiling(contract, p):
                      f"crédits État {fmt_eur(state)} ≤ somme des montants proposés {fmt_eur(ceiling)}", cite, values)
 
 
-@rule(
-    "cee_cap",
-    "SLIME+ et actions financées par les CEE : part publique au plus 70 %",
-    "Pour une action SLIME+ ou financée par un programme CEE précarité (dispositif slime, ou cee > 0), la part "
-    "publique — crédits État plus CEE — ne peut excéder 70 % du coût total de l'action CEE compris (les CEE "
-    "financent déjà SLIME+ à 60 % en 2024 et 50 % en 2025) : violation au-delà. L'animation des SLIME+ et les "
-    "FSATME (dispositif slime_hors_plafond) sont financées hors plafond (info). Le texte dit « part de l'État "
-    "dans le cofinancement total » : les CEE étant déjà comptés comme financement public (60 % puis 50 %), "
-    "cette part s'entend crédits État + CEE ; lue sans les CEE, elle serait déjà bornée à 50 % par la parité "
-    "et le plafond de 70 % n'aurait pas d'objet.",
-    params=("cee_public_share_max_pct", "cee_rate_2024_pct", "cee_rate_2025_pct"),
-    refs=("cee_cap", "cee_out_of_cap"),
-)
+@rule("cee_cap")
 def cee_cap(contract, p):
     limit = p.value("cee_public_share_max_pct")
     cite = p.ref("cee_public_share_max_pct")
@@ -75,8 +56,8 @@ def cee_cap(contract, p):
                   "cout_total": euros(total), "part_publique_pct": pct_value(public, total), "seuil_pct": float(limit)}
         if "slime_hors_plafond" in a.dispositifs:
             yield Result("cee_cap", a.id, "info",
-                         "animation des SLIME+ ou FSATME : financement hors plafond des 70 %", p.ref("cee_out_of_cap"),
-                         values)
+                         f"animation des SLIME+ ou FSATME : financement hors plafond des {fmt_threshold(limit)}",
+                         p.ref("cee_out_of_cap"), values)
             continue
         shown = (f"part publique (État {fmt_eur(a.etat)} + CEE {fmt_eur(a.cee)}) = {fmt_pct(public, total, limit)} "
                  f"du coût total CEE compris ({fmt_eur(total)})")
@@ -112,48 +93,21 @@ def _axis4_cap(contract, p, *, rule_id, dispositif, param, what, base_label):
         yield Result(rule_id, None, "ok", f"{shown} ≤ {fmt_threshold(limit)}", cite, values)
 
 
-@rule(
-    "fsl_energy_aid_cap",
-    "Aides financières FSL énergie au plus 20 % de l'axe 4",
-    "Les actions d'aides financières aux ménages au titre du FSL énergie (dispositif fsl_energie) ne peuvent "
-    "dépasser, ensemble, 20 % du montant co-contractualisé (État + collectivité) sur l'axe « Transition "
-    "écologique solidaire » : violation au-delà.",
-    params=("fsl_energy_aid_max_pct",),
-    refs=("fsl_energy_aid",),
-)
+@rule("fsl_energy_aid_cap")
 def fsl_energy_aid_cap(contract, p):
     yield from _axis4_cap(contract, p, rule_id="fsl_energy_aid_cap", dispositif="fsl_energie",
                           param="fsl_energy_aid_max_pct", what="aides financières FSL énergie",
                           base_label="du montant co-contractualisé sur l'axe 4")
 
 
-@rule(
-    "ecomobility_investment_cap",
-    "Investissements d'éco-mobilité au plus 20 % de l'axe 4",
-    "Les actions d'investissement dans l'éco-mobilité inclusive (dispositif ecomobilite_investissement) ne "
-    "peuvent dépasser, ensemble, 20 % des crédits totaux (État + collectivité) contractualisés sur l'axe 4 : "
-    "violation au-delà. Le fonctionnement n'est pas plafonné.",
-    params=("ecomobility_investment_max_pct",),
-    refs=("ecomobility",),
-)
+@rule("ecomobility_investment_cap")
 def ecomobility_investment_cap(contract, p):
     yield from _axis4_cap(contract, p, rule_id="ecomobility_investment_cap", dispositif="ecomobilite_investissement",
                           param="ecomobility_investment_max_pct", what="investissements d'éco-mobilité",
                           base_label="des crédits totaux contractualisés sur l'axe 4")
 
 
-@rule(
-    "canteen_pricing",
-    "Tarification sociale des cantines : 30 % de l'axe 4, 1 € par repas, repas à moins d'1 €, QF ≤ 1 000 €",
-    "Pour les actions de tarification sociale des cantines (dispositif tarification_cantine ou bloc cantine) : "
-    "la contribution de l'État ne peut dépasser 30 % des crédits État de l'axe 4 (violation) ; elle est d'1 € "
-    "par repas (aide par repas supérieure à 1 €, ou part État supérieure à repas × aide : violation) ; le repas "
-    "doit être tarifé à moins d'1 € (violation sinon) ; le quotient familial maximal est de 1 000 € (violation "
-    "au-delà) ; collèges en REP/REP+ et absence de mesure similaire préexistante (violation si le contrat dit "
-    "le contraire) ; action hors axe 4 : avertissement.",
-    params=("canteen_state_max_pct", "canteen_state_aid_per_meal", "canteen_meal_price_limit", "canteen_qf_max"),
-    refs=("canteen", "canteen_rep", "canteen_similar"),
-)
+@rule("canteen_pricing")
 def canteen_pricing(contract, p):
     cite = p.ref("canteen_state_max_pct")
     concerned = [a for a in contract.actions if "tarification_cantine" in a.dispositifs or a.cantine is not None]
@@ -173,7 +127,7 @@ def canteen_pricing(contract, p):
         problems: list[tuple[str, str]] = []  # (verdict, text)
         if c.prix_repas >= price_limit:
             problems.append(("violation", f"prix du repas {fmt_eur(c.prix_repas)} ≥ {fmt_eur(price_limit)} "
-                                          "(repas tarifé à moins d'1 € exigé)"))
+                                          f"(repas tarifé à moins d'{fmt_eur(price_limit)} exigé)"))
         if c.aide_etat_par_repas > aid_max:
             problems.append(("violation", f"aide État par repas {fmt_eur(c.aide_etat_par_repas)} > "
                                           f"{fmt_eur(aid_max)}"))

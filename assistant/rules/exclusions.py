@@ -12,14 +12,7 @@ def _none(rule_id: str, text: str, cite) -> Result:
     return Result(rule_id, None, "ok", text, cite, {})
 
 
-@rule(
-    "renewal_limited",
-    "Actions reconduites : admises de façon limitée",
-    "Les actions éligibles sont nouvelles ou renforcées ; la reconduction à périmètre constant d'actions des "
-    "CALPAE n'est admise que de façon limitée et doit être justifiée : chaque action reconduite est signalée "
-    "en avertissement.",
-    refs=("renewal", "eligible_actions"),
-)
+@rule("renewal_limited")
 def renewal_limited(contract, p):
     cite = p.ref("renewal")
     renewed = [a for a in contract.actions if a.statut == "reconduite"]
@@ -33,14 +26,7 @@ def renewal_limited(contract, p):
                      {"reconduites": len(renewed), "actions": len(contract.actions)})
 
 
-@rule(
-    "fse_plus",
-    "FSE+ : actions nouvelles seulement, sur la part de la collectivité",
-    "Le FSE+ ne peut cofinancer que des actions nouvelles (violation sur une action renforcée ou reconduite, "
-    "avertissement si le statut n'est pas précisé), et seulement sur la part de la collectivité : un montant "
-    "FSE+ supérieur à la part de la collectivité est une violation (le FSE+ pour la part État est exclu).",
-    refs=("fse_plus",),
-)
+@rule("fse_plus")
 def fse_plus(contract, p):
     cite = p.ref("fse_plus")
     concerned = [a for a in contract.actions if a.fse_plus > 0]
@@ -80,14 +66,7 @@ def _excluded(contract, p, *, rule_id, dispositifs, ref, text, absent):
                      {"dispositifs": sorted(a.dispositifs & dispositifs), "etat": euros(a.etat)})
 
 
-@rule(
-    "zfe_purchase_aid",
-    "Aides à l'achat de véhicules (ZFE) exclues",
-    "Les aides à l'achat de véhicules dans le cadre des ZFE ne peuvent être financées par les pactes locaux "
-    "(l'État les finance déjà par ailleurs) : toute action portant le dispositif aide_achat_vehicule_zfe est "
-    "une violation.",
-    refs=("zfe",),
-)
+@rule("zfe_purchase_aid")
 def zfe_purchase_aid(contract, p):
     yield from _excluded(contract, p, rule_id="zfe_purchase_aid", dispositifs={"aide_achat_vehicule_zfe"},
                          ref="zfe", absent="aucune aide à l'achat de véhicules (ZFE)",
@@ -95,14 +74,7 @@ def zfe_purchase_aid(contract, p):
                               "local (l'État finance déjà ces aides par ailleurs)")
 
 
-@rule(
-    "existing_staff_valuation",
-    "Valorisation financière de l'existant exclue",
-    "La valorisation financière de l'existant (gestion courante, temps de réunion, ressources humaines "
-    "existantes ou non renforcées) est exclue : toute action portant le dispositif valorisation_existant est "
-    "une violation. Le financement de temps d'ingénierie ou de recrutements nouveaux reste possible.",
-    refs=("existing_valuation",),
-)
+@rule("existing_staff_valuation")
 def existing_staff_valuation(contract, p):
     yield from _excluded(contract, p, rule_id="existing_staff_valuation", dispositifs={"valorisation_existant"},
                          ref="existing_valuation", absent="aucune valorisation de l'existant déclarée",
@@ -110,14 +82,7 @@ def existing_staff_valuation(contract, p):
                               "courante) : exclue du financement")
 
 
-@rule(
-    "prenatal_pmi_metropole",
-    "Entretiens prénataux et bilans de santé PMI exclus des contrats des métropoles",
-    "Les actions de PMI (entretiens prénataux, bilans de santé en école maternelle) relèvent de la "
-    "contractualisation départementale : violation dans le contrat d'une métropole, conforme pour un "
-    "département.",
-    refs=("prenatal_pmi",),
-)
+@rule("prenatal_pmi_metropole")
 def prenatal_pmi_metropole(contract, p):
     wanted = {"entretien_prenatal_pmi", "bilan_sante_maternelle_pmi"}
     if not contract.is_metropole:
@@ -136,15 +101,7 @@ def prenatal_pmi_metropole(contract, p):
                               "du contrat d'une métropole, elle relève de la contractualisation départementale")
 
 
-@rule(
-    "mobility_job_seekers_axis",
-    "Mobilité des demandeurs d'emploi et bénéficiaires du RSA sur l'axe 2",
-    "L'accompagnement et les solutions de mobilité destinés aux bénéficiaires du RSA et aux demandeurs "
-    "d'emploi (dispositif mobilite_demandeurs_emploi) doivent être financés sur l'axe 2 « Accès à l'emploi » ; "
-    "l'axe 4 finance la mobilité de l'ensemble des publics en précarité. Hors axe 2 : violation pour une "
-    "métropole, avertissement pour un département (l'emploi y relève de la convention France Travail).",
-    refs=("mobility_axis",),
-)
+@rule("mobility_job_seekers_axis")
 def mobility_job_seekers_axis(contract, p):
     cite = p.ref("mobility_axis")
     concerned = [a for a in contract.actions if "mobilite_demandeurs_emploi" in a.dispositifs]

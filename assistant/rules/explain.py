@@ -8,7 +8,6 @@ import textwrap
 from ..errors import InvalidInput, PacteError
 from .base import RULES
 from .engine import RULE_ORDER
-from .money import fmt_number
 from .parameters import Parameters, Source, load_parameters
 
 
@@ -30,16 +29,6 @@ def find_rule(rule_id: str):
         hint = f" ; vouliez-vous dire « {close[0]} » ?" if close else ""
         raise InvalidInput(f"règle inconnue « {rule_id} »{hint} Règles disponibles : {', '.join(RULE_ORDER)}")
     return rule
-
-
-def _value(param) -> str:
-    if param.unit == "%":
-        return f"{fmt_number(param.raw_value)} %"
-    if param.unit == "€":
-        return f"{fmt_number(param.raw_value)} €"
-    if param.unit == "année":
-        return str(param.raw_value)
-    return f"{fmt_number(param.raw_value)} {param.unit}"
 
 
 def _where(source: Source) -> str:
@@ -83,10 +72,10 @@ def explain(rule_id: str, params: Parameters | None = None, documents=None, widt
     lines += wrap_fr(rule.summary, width=width)
     lines.append("")
     if rule.params:
-        lines.append("Paramètres (assistant/rules/parameters.yaml) :")
+        lines.append("Paramètres (assistant/data/framework.yaml) :")
         for name in rule.params:
             param = params[name]
-            lines += wrap_fr(f"• {name} = {_value(param)} — {param.label}", width=width - 2,
+            lines += wrap_fr(f"• {name} = {param.text} — {param.label}", width=width - 2,
                                    initial_indent="  ", subsequent_indent="    ")
             lines += wrap_fr(f"source : {_where(param.source)} : « {param.source.quote} »", width=width - 4,
                                    initial_indent="      ", subsequent_indent="      ")

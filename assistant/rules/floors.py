@@ -1,4 +1,4 @@
-"""Per-axis minimums: the 20 % floor of each axis and at least one action per axis (Annexe 5, I.a and II.a)."""
+"""Per-axis minimums: a floor share of each axis and at least one action per axis (Annexe 5, I.a and II.a)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,14 @@ from .model import AXES, AXIS_TITLES, COLLECTIVITY_TYPES
 from .money import below, euros, fmt_eur, fmt_pct, fmt_threshold, pct_value, share_cents
 
 
-@rule(
-    "axis_floor",
-    "Socle de 20 % du montant proposé sur chaque axe",
-    "Les crédits sont fongibles entre axes, mais les crédits État contractualisés sur chaque axe doivent "
-    "atteindre au moins 20 % du montant proposé par l'État pour cet axe (plafonds_etat) : violation en "
-    "dessous. Sans plafonds dans le contrat, la règle ne peut être vérifiée (info).",
-    params=("axis_floor_pct",),
-    refs=("axis_floor",),
-)
+@rule("axis_floor")
 def axis_floor(contract, p):
     floor = p.value("axis_floor_pct")
     cite = p.ref("axis_floor_pct")
     if not contract.plafonds:
         yield Result("axis_floor", None, "info",
-                     "montants proposés par axe (plafonds_etat) non renseignés : socle de 20 % non vérifiable",
+                     f"montants proposés par axe (plafonds_etat) non renseignés : socle de {fmt_threshold(floor)} "
+                     "non vérifiable",
                      cite, {})
         return
     for axis in AXES:
@@ -44,15 +37,7 @@ def axis_floor(contract, p):
             yield Result("axis_floor", None, "ok", f"{shown} ≥ socle de {fmt_threshold(floor)}", cite, values)
 
 
-@rule(
-    "axis_coverage",
-    "Au moins une action dans chacun des 4 axes",
-    "Une métropole doit engager au moins une action dans chacun des 4 axes : un axe sans action est une "
-    "violation. L'instruction du corpus vise les métropoles ; pour un département, l'axe sans action est "
-    "signalé en avertissement (l'accès à l'emploi y relève d'une convention distincte, France Travail).",
-    params=("axis_min_actions",),
-    refs=("axes_list",),
-)
+@rule("axis_coverage")
 def axis_coverage(contract, p):
     minimum = int(p.value("axis_min_actions"))
     cite = p.ref("axes_list")
@@ -61,13 +46,14 @@ def axis_coverage(contract, p):
         count = len(contract.on_axis(axis))
         values = {"axe": axis, "actions": count, "minimum": minimum}
         title = f"axe {axis} (« {AXIS_TITLES[axis]} »)"
+        found = f"{count} action(s)" if count else "aucune action"
         if count >= minimum:
-            yield Result("axis_coverage", None, "ok", f"{title} : {count} action(s)", cite, values)
+            yield Result("axis_coverage", None, "ok", f"{title} : {found}", cite, values)
         elif contract.is_metropole:
             yield Result("axis_coverage", None, "violation",
-                         f"{title} : aucune action ; une métropole doit engager au moins une action dans "
-                         "chacun des 4 axes", cite, values)
+                         f"{title} : {found} ; une métropole doit engager au moins {p.text('axis_min_actions')} "
+                         "dans chacun des 4 axes", cite, values)
         else:
             yield Result("axis_coverage", None, "warning",
-                         f"{title} : aucune action ; exigence posée pour les métropoles, à vérifier pour un "
+                         f"{title} : {found} ; exigence posée pour les métropoles, à vérifier pour un "
                          f"{kind} (cadre départemental distinct)", cite, values)

@@ -1,20 +1,12 @@
-"""Reporting: indicators with a T0 and yearly targets 2024-2027 for each action (Annexe 5, III.a, lines
-1348-1350), and a social impact evaluation of at least one action (IV.c, lines 1380-1384)."""
+"""Reporting: indicators with a T0 and yearly targets over the contract years for each action (Annexe 5, III.a,
+lines 1348-1350), and a social impact evaluation of at least one action (IV.c, lines 1380-1384)."""
 
 from __future__ import annotations
 
 from .base import Result, rule
 
 
-@rule(
-    "indicators_required",
-    "Indicateurs : au moins un par action, avec T0 et cibles annuelles 2024-2027",
-    "Chaque action doit comporter au moins un indicateur, chacun avec une situation de départ (T0) et une "
-    "cible pour chaque année de 2024 à 2027 : avertissement sinon. Un contrat qui ne fournit aucun indicateur "
-    "(un tableau financier de l'annexe 10 sans sa table « Indicateurs ») n'est pas vérifiable (info).",
-    params=("contract_first_year", "contract_last_year"),
-    refs=("indicators",),
-)
+@rule("indicators_required")
 def indicators_required(contract, p):
     cite = p.ref("indicators")
     years = range(int(p.value("contract_first_year")), int(p.value("contract_last_year")) + 1)
@@ -54,14 +46,7 @@ def indicators_required(contract, p):
                          cite, values)
 
 
-@rule(
-    "impact_evaluation",
-    "Évaluation d'impact social d'au moins une action",
-    "Chaque convention doit comporter une évaluation d'impact social sur une ou plusieurs actions (champ "
-    "evaluation_impact d'une action) : avertissement si le contrat indique qu'aucune action ne la porte ; "
-    "info si le contrat ne le précise pas (un tableau financier, par exemple).",
-    refs=("impact_evaluation",),
-)
+@rule("impact_evaluation")
 def impact_evaluation(contract, p):
     cite = p.ref("impact_evaluation")
     chosen = [a.id for a in contract.actions if a.evaluation_impact is True]

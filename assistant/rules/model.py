@@ -24,7 +24,7 @@ DISPOSITIFS = {
     "fsl_energie": "aides financières aux ménages au titre du FSL énergie (expérimentation)",
     "ecomobilite_investissement": "investissement dans des solutions d'éco-mobilité inclusive",
     "aide_achat_vehicule_zfe": "aide à l'achat de véhicules dans le cadre des ZFE",
-    "tarification_cantine": "tarification sociale des cantines (repas à moins d'1 €)",
+    "tarification_cantine": "tarification sociale des cantines des collèges en REP/REP+",
     "mobilite_demandeurs_emploi": "mobilité des bénéficiaires du RSA et des demandeurs d'emploi",
     "entretien_prenatal_pmi": "entretiens prénataux de la PMI",
     "bilan_sante_maternelle_pmi": "bilans de santé de la PMI en école maternelle",

@@ -11,6 +11,9 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
+from ..framework import french_number as fmt_number
+from ..framework import group_digits as _group
+
 # Spaces used as thousands separators in French documents and spreadsheets.
 _SPACES = dict.fromkeys(map(ord, " \u00a0\u202f\u2009\t"), None)
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -67,15 +70,6 @@ def to_cents(value) -> int:
         raise AmountError(f"montant hors limites ({_clip(str(value))})") from None
 
 
-def _group(digits: str) -> str:
-    out = []
-    while len(digits) > 3:
-        out.insert(0, digits[-3:])
-        digits = digits[:-3]
-    out.insert(0, digits)
-    return " ".join(out)
-
-
 def fmt_eur_decimal(amount: Decimal) -> str:
     """'-5 €', '1 236 000 €', '1,50 €' (cents shown only when not whole euros)."""
     sign = "-" if amount < 0 else ""
@@ -99,16 +93,6 @@ def euros(cents: int) -> int | float:
     """Cents -> euros for JSON `values`: an int when whole, else a float with 2 decimals."""
     whole, rest = divmod(cents, 100)
     return whole if rest == 0 else round(cents / 100, 2)
-
-
-def fmt_number(value) -> str:
-    """A plain number the French way: 1000 -> '1 000', 1.5 -> '1,5'."""
-    dec = value if isinstance(value, Decimal) else Decimal(str(value))
-    sign = "-" if dec < 0 else ""
-    dec = abs(dec)
-    text = format(dec.normalize(), "f")
-    whole, _, frac = text.partition(".")
-    return sign + _group(whole) + ("," + frac if frac else "")
 
 
 def fmt_pct(part: int, whole: int, threshold: Fraction | None = None) -> str:

@@ -6,17 +6,7 @@ from .base import Result, rule
 from .money import euros, exceeds, fmt_eur, fmt_pct, fmt_threshold, pct_value
 
 
-@rule(
-    "parity",
-    "Parité État / collectivité sur chaque action",
-    "Pour chaque action, la part État ne doit pas dépasser la part de la collectivité (violation), "
-    "le cofinancement étant fixé à 50 % / 50 % action par action (l. 1321). Une part de la collectivité "
-    "supérieure à celle de l'État est signalée en avertissement : la collectivité cofinance « à hauteur de "
-    "50 % a minima » (l. 1323) mais les parts État et collectivité doivent « rester égale[s] » (l. 1325) ; "
-    "sur une action cofinancée par les CEE, ce surplus est exigé par le plafond de 70 % (l. 1088) : conforme.",
-    params=("state_share_pct", "collectivity_min_share_pct", "cee_public_share_max_pct"),
-    refs=("parity", "parity_minimum"),
-)
+@rule("parity")
 def parity(contract, p):
     for a in contract.actions:
         values = {"etat": euros(a.etat), "collectivite": euros(a.collectivite),
@@ -24,33 +14,29 @@ def parity(contract, p):
         if a.etat > a.collectivite:
             yield Result("parity", a.id, "violation",
                          f"part État {fmt_eur(a.etat)} > part collectivité {fmt_eur(a.collectivite)} "
-                         f"(écart {fmt_eur(a.etat - a.collectivite)}) : le cofinancement est fixé à 50 % État / "
-                         "50 % collectivité pour chaque action", p.ref("state_share_pct"), values)
+                         f"(écart {fmt_eur(a.etat - a.collectivite)}) : le cofinancement est fixé à "
+                         f"{p.text('state_share_pct')} État / {p.text('collectivity_min_share_pct')} collectivité "
+                         "pour chaque action", p.ref("state_share_pct"), values)
         elif a.etat < a.collectivite and a.cee > 0:
-            # The 70 % cap on State + CEE (l. 1088) makes the collectivity pay more than the State
+            # The cap on State + CEE (l. 1088) makes the collectivity pay more than the State
             # whenever the CEE already cover half the cost: unequal shares are then required, not tolerated.
             yield Result("parity", a.id, "ok",
                          f"part collectivité {fmt_eur(a.collectivite)} > part État {fmt_eur(a.etat)} sur une action "
-                         f"cofinancée par les CEE ({fmt_eur(a.cee)}) : écart imposé par le plafond de 70 % de part "
-                         "publique (règle cee_cap)", p.ref("cee_public_share_max_pct"), values)
+                         f"cofinancée par les CEE ({fmt_eur(a.cee)}) : écart imposé par le plafond de "
+                         f"{p.text('cee_public_share_max_pct')} de part publique (règle cee_cap)",
+                         p.ref("cee_public_share_max_pct"), values)
         elif a.etat < a.collectivite:
             yield Result("parity", a.id, "warning",
                          f"part collectivité {fmt_eur(a.collectivite)} > part État {fmt_eur(a.etat)} "
-                         f"(écart {fmt_eur(a.collectivite - a.etat)}) : admis (50 % a minima) mais les parts "
-                         "État et collectivité devraient rester égales", p.ref("parity_minimum"), values)
+                         f"(écart {fmt_eur(a.collectivite - a.etat)}) : admis "
+                         f"({p.text('collectivity_min_share_pct')} a minima) mais les parts État et collectivité "
+                         "devraient rester égales", p.ref("parity_minimum"), values)
         else:
             yield Result("parity", a.id, "ok",
                          f"parts État et collectivité égales ({fmt_eur(a.etat)})", p.ref("state_share_pct"), values)
 
 
-@rule(
-    "state_share_max",
-    "Part État au plus 50 % du coût total de l'action",
-    "La part État d'une action ne peut dépasser 50 % de son coût total, tous financeurs compris "
-    "(collectivité, autres partenaires, CEE) : violation au-delà.",
-    params=("state_share_pct",),
-    refs=("parity_minimum",),
-)
+@rule("state_share_max")
 def state_share_max(contract, p):
     limit = p.value("state_share_pct")
     for a in contract.actions:
