@@ -397,7 +397,26 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         detail = FRENCH_STATUS.get(exc.status_code, f"Erreur HTTP {exc.status_code}.")
         if exc.status_code == 404:
             detail = f"Ressource introuvable : {request.url.path}"
-        return _error(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette's Allow names the first route matching the path only; GET and DELETE
+            # /api/documents/{id} are two routes: list the methods of every one.
+            allowed: set[str] = set()
+
+            def collect(routes):
+                for route in routes:
+                    inner = getattr(route, "original_router", None) or getattr(route, "routes", None)
+                    if inner is not None and not hasattr(route, "methods"):
+                        collect(inner.routes if hasattr(inner, "routes") else inner)
+                    elif getattr(route, "methods", None):
+                        match, _ = route.matches(request.scope)
+                        if match.name != "NONE":
+                            allowed.update(route.methods)
+
+            collect(request.app.router.routes)
+            if allowed:
+                headers = {**(headers or {}), "Allow": ", ".join(sorted(allowed))}
+        return _error(exc.status_code, detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception):

@@ -128,7 +128,7 @@ class Suggestion(_Open):
     section_path: list[str] = Field(default_factory=list, description="Chemin de la section.")
     line_start: int = Field(..., description="Première ligne du passage.")
     line_end: int = Field(..., description="Dernière ligne du passage.")
-    score: float | None = Field(None, description="Probabilité, selon le classement appris, que le passage réponde.")
+    score: float | None = Field(None, description="Similarité cosinus (e5) entre la question et le passage.")
 
 
 class AskResponse(_Open):

@@ -39,8 +39,8 @@ def alias_pattern(alias: str) -> str:
 
 @dataclass(frozen=True)
 class DocumentNames:
-    """Which document a question names, from the `aliases` of the manifest entries (first match in manifest
-    order). Without a name, the reference text is the corpus's first instruction."""
+    """Which document a question names, from the `aliases` and `territory` of the manifest entries (first match in
+    manifest order). Without a name, the reference text is the corpus's first instruction."""
 
     patterns: tuple[tuple[str, re.Pattern], ...] = ()
     default: str | None = None
@@ -49,7 +49,8 @@ class DocumentNames:
     def from_entries(cls, entries: list[dict]) -> "DocumentNames":
         patterns = []
         for entry in entries:
-            alternatives = [p for p in (alias_pattern(a) for a in entry.get("aliases") or ()) if p]
+            names = [*(entry.get("aliases") or ()), *([entry["territory"]] if entry.get("territory") else [])]
+            alternatives = [p for p in (alias_pattern(a) for a in names) if p]
             if alternatives:
                 patterns.append((entry["doc_id"], re.compile("|".join(alternatives))))
         default = next((e["doc_id"] for e in entries if canonical_kind(e.get("kind", "")) == "instruction"), None)
@@ -124,7 +125,7 @@ class FusionConfig:
     entry_depth: int = 40  # entry points read per query, lexically and densely
     ranked: int = 60  # candidates scored by the ranker: the union of each ranking's best, up to this many
     added_coverage_margin: float = 0.1  # added documents join an unnamed question's hits when they cover it better
-    unnamed_added_weight: float = 0.8  # … and then count for this share of their score
+    unnamed_added_weight: float = 0.8  # rank-matched score share of the pool not preferred (see rank, _merge)
 
 
 @dataclass
@@ -374,10 +375,14 @@ class Retriever:
             return next(iter(rankings.values()))
         shipped, added = rankings["shipped"], rankings["added"]
         named_added = self.named_document(query) in self.added
-        if scope is None and not named_added and not self._admits_added(query, shipped, added):
+        covers_better = self._admits_added(query, shipped, added)
+        if scope is None and not named_added and not covers_better:
             return shipped
-        # Unnamed, an added document ranks below the shipped ones at equal evidence.
-        return _merge(shipped, added, 1.0 if named_added else self.config.unnamed_added_weight)
+        # Named, or covering the question better, an added document ranks above the shipped ones at equal rank;
+        # otherwise (both pools in a filter's scope) below.
+        preferred = named_added or covers_better
+        weight = 1.0 / self.config.unnamed_added_weight if preferred else self.config.unnamed_added_weight
+        return _merge(shipped, added, weight)
 
     def _ranked(self, found: Candidates, intents: dict[str, float] | None) -> "Ranking":
         if self.ranker is not None:
@@ -432,12 +437,16 @@ class Ranking:
 
 
 def _merge(first: Ranking, second: Ranking, weight: float) -> Ranking:
-    """Two pools' rankings as one: the second's scores times `weight`; the first pool's question-level signals."""
+    """Two pools' rankings as one, interleaved by rank: the second pool's j-th passage gets the first pool's j-th
+    score times `weight`. Their own scores are not comparable: the ranker's entry-point features (hypothetical
+    questions) exist for the shipped passages only. The first pool's question-level signals are kept."""
     a, b = first.candidates, second.candidates
     found = Candidates(a.positions + b.positions, a.signals + b.signals, a.rrf + b.rrf, a.tops, a.named,
                        a.names_a_doc, a.query_terms, a.rankings, a.entry_hits)
     offset = len(a.positions)
-    pairs = list(zip(first.order, first.scores)) + [(n + offset, s * weight) for n, s in zip(second.order, second.scores)]
+    floor = first.scores[-1] if first.scores else 0.0
+    scale = [first.scores[j] if j < len(first.scores) else floor for j in range(len(second.order))]
+    pairs = list(zip(first.order, first.scores)) + [(n + offset, s * weight) for n, s in zip(second.order, scale)]
     pairs.sort(key=lambda pair: (-pair[1], found.positions[pair[0]]))
     return Ranking(found, [score for _, score in pairs], [n for n, _ in pairs])
 

@@ -18,10 +18,13 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 def _hermetic_environment():
     """The tests set what they need: a PACTE_* variable of the shell running them (a Chroma server URL, an API key,
     another port…) must not change what they test. The embedding cache is kept (where `pacte index` filled it), and
-    PACTE_CHROMIUM (the browser to drive)."""
+    PACTE_CHROMIUM (the browser to drive). So are the learned models `pacte index` trained (PACTE_MODELS_DIR): every
+    index a test builds of the shipped corpus, and every `pacte` it runs, finds them fresh instead of retraining."""
     index_dir = os.environ.get("PACTE_INDEX_DIR", str(PROJECT_ROOT / "index"))
     os.environ["PACTE_CACHE_DIR"] = os.environ.get("PACTE_CACHE_DIR", os.path.join(index_dir, "cache"))
-    for name in [n for n in os.environ if n.startswith("PACTE_") and n not in ("PACTE_CACHE_DIR", "PACTE_CHROMIUM")]:
+    os.environ["PACTE_MODELS_DIR"] = os.environ.get("PACTE_MODELS_DIR", os.path.join(index_dir, "models"))
+    kept = ("PACTE_CACHE_DIR", "PACTE_MODELS_DIR", "PACTE_CHROMIUM")
+    for name in [n for n in os.environ if n.startswith("PACTE_") and n not in kept]:
         del os.environ[name]
 
 

@@ -23,7 +23,13 @@ def test_a_corpus_document_is_audited_by_its_id(bare_client):
     report = resp.json()
     expected = audit("pas-de-calais-contrat-2024", eligibility=False).to_dict()
     assert report["findings"] == expected["findings"]
-    assert [{k: v for k, v in r.items() if k != "rule_title"} for r in report["rules"]] == expected["rules"]
+    def bare(rule):  # what the service adds for the page: the rule's and the cited document's titles
+        rule = {k: v for k, v in rule.items() if k != "rule_title"}
+        if isinstance(rule.get("citation"), dict):
+            rule["citation"] = {k: v for k, v in rule["citation"].items() if k != "doc_title"}
+        return rule
+
+    assert [bare(r) for r in report["rules"]] == [bare(r) for r in expected["rules"]]
     assert all(r["rule_title"] for r in report["rules"])
     assert report["in_corpus"] is True and report["excerpts"] == {}
 

@@ -105,7 +105,13 @@ def test_the_extracted_yaml_is_a_contract_pacte_check_reads_with_its_source_line
 def test_a_spreadsheet_extracts_to_what_pacte_check_loads(name):
     path = PROJECT_ROOT / "examples" / name
     got = validate_contract(extract(path).contracts[0].mapping())
-    assert got.model_dump() == load_contract(path).model_dump()
+    loaded = load_contract(path)
+    # The figures of the financial table; its extra tables (volets, indicators) are pacte check's alone.
+    def figures(contract):
+        return [(a.id, a.axe, a.intitule, a.financement.model_dump()) for a in contract.actions]
+
+    assert (got.collectivite, got.annee) == (loaded.collectivite, loaded.annee)
+    assert figures(got) == figures(loaded)
 
 
 def test_a_regional_summary_gives_one_contract_per_territory():

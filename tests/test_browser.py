@@ -129,7 +129,7 @@ def test_an_abstention_is_one_message_without_the_closest_sections_as_prose(page
     notice = turn.locator(".notice--abstained")
     assert notice.is_visible()
     text = collapse(turn.locator(".answer").inner_text())
-    assert text.count("ne couvre pas") == 1  # one message, not a title repeating the sentence
+    assert text.count("ne le précise pas") == 1  # one message, not a title repeating the sentence
     assert "Sections les plus proches" not in text
     assert not any(doc_id in text for doc_id in ("pas-de-calais-contrat-2024", "instruction-2023-168", "bfc-visio"))
     assert turn.locator(".badge").count() == 0 and turn.locator(".nearest").count() == 0
@@ -152,7 +152,7 @@ def test_an_abstention_offers_at_most_three_suggestions_as_links(page_at, live_s
     assert links.count() == 3
     first = suggestions[0]
     assert first["section_path"][-1].replace("*", "") in links.first.inner_text()
-    assert turn.locator(".notice--abstained").inner_text().count("ne couvre pas") == 1
+    assert turn.locator(".notice--abstained").inner_text().count("ne le précise pas") == 1
     check_accessibility(page, "abstention-suggestions")
     links.first.click()
     panel = page.locator("#source-panel")
@@ -181,9 +181,15 @@ def test_the_confidence_reads_as_a_word_with_the_number_in_its_details(page_at, 
         shot(page, "desktop-confidence")
 
 
+def test_the_server_sends_a_confidence_and_the_page_shows_it(page_at):
+    assert ask(page_at(DESKTOP), ZFE_QUESTION).locator(".confidence").count() == 1
+
+
 def test_no_confidence_is_shown_when_the_answer_has_none_or_abstains(page_at):
     page = page_at(DESKTOP)
+    with_fields(page, confidence=None)
     assert ask(page, ZFE_QUESTION).locator(".confidence").count() == 0
+    page = page_at(DESKTOP)
     with_fields(page, confidence=0.9)
     assert ask(page, OUT_OF_SCOPE).locator(".confidence").count() == 0
 

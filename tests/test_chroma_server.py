@@ -65,7 +65,7 @@ def test_index_search_and_ask_against_the_server_match_the_embedded_index(server
     assert report.status in {"built", "up-to-date"} and report.embedded == 0
     manifest = check_index(server_settings)
     assert manifest["collections"]["chunks"]["name"] in server.collections()
-    remote = Retriever(load_index(server_settings))
+    remote = Retriever.load(server_settings)  # the same learned models on both sides
     for question in QUESTIONS:  # exact search on both sides: the same hits with the same scores
         ours = [(h.chunk.id, round(h.score, 9)) for h in remote.search(question, k=10)]
         assert ours == [(h.chunk.id, round(h.score, 9)) for h in retriever.search(question, k=10)]

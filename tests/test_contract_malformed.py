@@ -201,7 +201,7 @@ def test_a_spreadsheet_cell_past_the_digit_limit_is_a_french_error():
     cell.value, cell.data_type = BIG, "n"  # written as a number: openpyxl converts it back when reading
     buffer = io.BytesIO()
     workbook.save(buffer)
-    with pytest.raises(InvalidInput, match="ligne 4 contient une valeur illisible"):
+    with pytest.raises(InvalidInput, match="ligne 4 de la feuille « Prévisionnel » contient une valeur illisible"):
         load_contract((buffer.getvalue(), "grand.xlsx"))
     csv = (PROJECT_ROOT / "examples" / "pas-de-calais-2024.csv").read_text(encoding="utf-8")
     with pytest.raises(InvalidInput, match="montant hors limites"):

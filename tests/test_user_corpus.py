@@ -48,11 +48,11 @@ def shipped_hashes() -> dict[str, str]:
 
 def fresh_corpus(root: Path) -> Settings:
     corpus = root / "corpus"
-    corpus.mkdir(parents=True)
-    for path in SHIPPED.iterdir():
-        if path.is_file():
-            shutil.copy(path, corpus / path.name)
-    return Settings(corpus_dir=corpus, index_dir=root / "index", cache_dir=Settings.from_env().cache_dir)
+    # The shipped documents and their data (hypothetical questions), never a user folder.
+    shutil.copytree(SHIPPED, corpus, ignore=shutil.ignore_patterns("user", ".lock"))
+    project = Settings.from_env()
+    return Settings(corpus_dir=corpus, index_dir=root / "index", cache_dir=project.cache_dir,
+                    models_dir=project.models_dir)
 
 
 def copy_workspace(settings: Settings, root: Path) -> Settings:

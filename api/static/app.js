@@ -251,13 +251,13 @@
   function abstentionMessage(text) {
     var t = String(text || "").trim();
     var end = t.search(/[.!?](\s|$)/);
-    return end >= 0 ? t.slice(0, end + 1) : (t || "Le corpus ne couvre pas cette question.");
+    return end >= 0 ? t.slice(0, end + 1) : (t || "Le corpus ne le précise pas.");
   }
 
   function copyText(question, data, numbered) {
     var out = ["Question : " + question, ""];
     var head = "Réponse";
-    if (data.abstained) head += " (le corpus ne couvre pas cette question)";
+    if (data.abstained) head += " (le corpus ne le précise pas)";
     else if (data.verdict && VERDICTS[data.verdict]) head += " (" + VERDICTS[data.verdict] + ")";
     var confidence = confidenceLevel(data);
     if (confidence) head += " — fiabilité " + confidence[1];

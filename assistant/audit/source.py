@@ -82,8 +82,14 @@ def _cell_text(value) -> str:
 
 
 def _table(rows: list[list]) -> DocumentText:
+    """The financial table of a spreadsheet, up to its first extra table (volets, indicators, canteen terms: see
+    assistant/rules/tables.py), which the audit does not read as actions."""
+    from ..rules.tables import _extra_kind
+
     cells = []
     for row in rows:
+        if _extra_kind(list(row)):
+            break
         row = list(row)
         while row and (row[-1] is None or str(row[-1]).strip() == ""):
             row.pop()
