@@ -195,17 +195,18 @@ def main(argv=None) -> int:
     else:
         first = runs[0]
         print(f"POST /api/ask ({len(questions)} rotating questions, embedder {first['embedder']}, {os.cpu_count()} CPUs)")
-        print(f"{'':28}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'x rps':>7}")
+        print(f"{'':28}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'x rps':>7}{'cores':>7}")
         for run in runs:
             w = run["workers"]
             rows = (
-                (f"{w} worker(s), 1 client", run["single_client"], ""),
-                (f"{w} worker(s), {args.clients} clients", run["load"], f"{run['load']['throughput_vs_first']:.2f}"),
+                (f"{w} worker(s), 1 client", run["single_client"], "", ""),
+                (f"{w} worker(s), {args.clients} clients", run["load"], f"{run['load']['throughput_vs_first']:.2f}",
+                 f"{run['load']['server_cores']:.2f}"),
             )
-            for label, r, ratio in rows:
+            for label, r, ratio, cores in rows:
                 print(
                     f"{label:28}{r['requests']:>9}{r['rps']:>9}{_ms(r['p50_ms']):>9}{_ms(r['p95_ms']):>9}"
-                    f"{_ms(r['p99_ms']):>9}{_ms(r['max_ms']):>9}{r['errors']:>8}{ratio:>7}"
+                    f"{_ms(r['p99_ms']):>9}{_ms(r['max_ms']):>9}{r['errors']:>8}{ratio:>7}{cores:>7}"
                 )
             if run["load"]["error_kinds"] or run["single_client"]["error_kinds"]:
                 print("errors:", {**run["single_client"]["error_kinds"], **run["load"]["error_kinds"]})
@@ -221,7 +222,10 @@ def measure(workers: int, args, questions: list[str], headers: dict) -> dict:
     try:
         health = wait_ready(base, headers, proc, workers)
         single = asyncio.run(single_client(base, headers, questions, args.single, args.timeout))
+        cpu_before, wall_before = server_cpu_s(proc.pid), time.monotonic()
         loaded = asyncio.run(load(base, headers, questions, args.clients, args.duration, args.timeout))
+        # Cores the server's processes used during the load (the machine may be shared: fewer than workers).
+        loaded["server_cores"] = round((server_cpu_s(proc.pid) - cpu_before) / (time.monotonic() - wall_before), 2)
     finally:
         proc.terminate()
         try:
@@ -237,6 +241,25 @@ def measure(workers: int, args, questions: list[str], headers: dict) -> dict:
         "single_client": single,
         "load": {"clients": args.clients, "duration_s": args.duration, **loaded},
     }
+
+
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its descendants, from /proc (0 where unavailable)."""
+    total, todo, seen = 0.0, [pid], set()
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def _ms(v) -> str:
