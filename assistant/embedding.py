@@ -191,6 +191,10 @@ class EmbeddingCache:
         except OSError:
             pass
 
+    def add(self, texts: list[str], vectors: np.ndarray) -> None:
+        """Store vectors computed elsewhere (benchmarks with synthetic vectors), in one append."""
+        self._append([(self.key(t), np.asarray(v, dtype=np.float32)) for t, v in zip(texts, vectors)])
+
     def missing(self, texts: list[str]) -> int:
         """How many of `texts` are not in the cache."""
         return sum(1 for t in set(texts) if self.key(t) not in self._vectors)

@@ -262,17 +262,23 @@ def _lexical_index(chunks: list[Chunk]) -> BM25:
 
 
 def build_index(
-    settings: Settings, force: bool = False, progress: bool = True, embedder: Embedder | None = None
+    settings: Settings,
+    force: bool = False,
+    progress: bool = True,
+    embedder: Embedder | None = None,
+    documents: dict | None = None,
+    chunks: list[Chunk] | None = None,
 ) -> BuildReport:
     """Build the index if the corpus, the embedder or the index's own health call for it (see module docstring).
 
-    `embedder` replaces the configured one (benchmarks with synthetic vectors); its `name` goes in the manifest.
+    For benchmarks (bench/scale.py): `embedder` replaces the configured one (its `name` goes in the manifest),
+    `documents` and `chunks` the corpus read from settings.corpus_dir and its chunking.
     """
     from .chunking import chunk_corpus
 
     started = time.perf_counter()
-    documents = load_corpus(settings.corpus_dir)
-    chunks = chunk_corpus(documents)
+    documents = load_corpus(settings.corpus_dir) if documents is None else documents
+    chunks = chunk_corpus(documents) if chunks is None else chunks
     plans = build_collections(documents, chunks)
     label = embedder.name if embedder is not None else embedder_label(settings.embedder)
     fingerprint = _fingerprint(plans, chunks, label)

@@ -1,12 +1,14 @@
-"""Load benchmark of POST /api/ask: N concurrent clients for D seconds against a local uvicorn.
+"""Load benchmark of POST /api/ask: N concurrent clients for D seconds against a local `pacte serve`, with 1 and
+with several worker processes in the same run.
 
-    .venv/bin/python bench/load.py [--clients 50] [--duration 30] [--single 60] [--json]
+    .venv/bin/python bench/load.py [--workers 1 2] [--clients 50] [--duration 30] [--single 60] [--json]
 
-Starts its own server (`uvicorn api.app:create_app --factory`) on 127.0.0.1 and a free port, waits until
-the assistant is loaded, then:
+For each worker count, starts its own server (`pacte serve --workers W`) on 127.0.0.1 and a free port, waits
+until every worker has loaded the assistant, then:
   1. single client: `--single` sequential requests (after a warm-up) -> p50 / p95, the reference;
   2. load: `--clients` asyncio clients (httpx), each sending its next question as soon as the previous
      answer arrives, for `--duration` seconds -> requests/s, p50 / p95 / p99 / max, error count.
+The server uses the environment's index (PACTE_INDEX_DIR, PACTE_CHROMA_URL for server mode).
 Questions rotate over the real dev questions (eval/datasets/dev_questions.jsonl), or a built-in set.
 Bounded on purpose: loopback only, at most 200 clients and 300 s; the server is stopped at the end.
 An error is any response other than 200 or a transport failure (including a client-side timeout).
@@ -66,20 +68,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, log_path: Path) -> subprocess.Popen:
+def start_server(port: int, log_path: Path, workers: int) -> subprocess.Popen:
     env = dict(os.environ)
     env.setdefault("ANONYMIZED_TELEMETRY", "False")
+    env["PACTE_HOST"] = HOST
     cmd = [
-        sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-        "--host", HOST, "--port", str(port), "--log-level", "warning", "--no-server-header",
+        sys.executable, "-m", "assistant.cli", "serve", "--workers", str(workers),
+        "--host", HOST, "--port", str(port), "--log-level", "warning",
     ]
     log = open(log_path, "wb")
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def wait_ready(base: str, headers: dict, proc: subprocess.Popen, timeout_s: float = 180.0) -> dict:
+def wait_ready(base: str, headers: dict, proc: subprocess.Popen, workers: int = 1, timeout_s: float = 180.0) -> dict:
+    """The health of a worker once `workers` distinct workers have answered with the assistant loaded."""
     deadline = time.monotonic() + timeout_s
     last = None
+    ready: set = set()
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"server exited with code {proc.returncode} before being ready")
@@ -87,7 +92,10 @@ def wait_ready(base: str, headers: dict, proc: subprocess.Popen, timeout_s: floa
             r = httpx.get(base + "/api/health", headers=headers, timeout=5)
             last = r.json()
             if r.status_code == 200 and last.get("assistant_loaded"):
-                return last
+                ready.add((last.get("worker") or {}).get("pid"))
+                if len(ready) >= workers:
+                    return last
+                continue
             if r.status_code == 200 and last.get("status") == "degraded" and last.get("index", {}).get("ok") is False:
                 raise SystemExit("index unavailable: " + str(last["index"].get("message")))
         except httpx.HTTPError:
@@ -162,8 +170,12 @@ def main(argv=None) -> int:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load (max %d)" % MAX_DURATION_S)
     parser.add_argument("--single", type=int, default=60, help="sequential requests for the single-client reference")
     parser.add_argument("--timeout", type=float, default=60.0, help="client-side timeout per request, seconds")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="worker counts to measure, one server each (default: 1 2)")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     args = parser.parse_args(argv)
+    if any(not 1 <= w <= 16 for w in args.workers):
+        parser.error("--workers must be between 1 and 16")
     if not 1 <= args.clients <= MAX_CLIENTS:
         parser.error(f"--clients must be between 1 and {MAX_CLIENTS}")
     if not 0 < args.duration <= MAX_DURATION_S:
@@ -173,44 +185,81 @@ def main(argv=None) -> int:
 
     questions = load_questions()
     headers = {"X-API-Key": os.environ["PACTE_API_KEY"]} if os.environ.get("PACTE_API_KEY") else {}
-    port = free_port()
-    base = f"http://{HOST}:{port}"
-    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"pacte-load-{port}.log"
-    proc = start_server(port, log_path)
-    try:
-        health = wait_ready(base, headers, proc)
-        single = asyncio.run(single_client(base, headers, questions, args.single, args.timeout))
-        loaded = asyncio.run(load(base, headers, questions, args.clients, args.duration, args.timeout))
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-    result = {
-        "server": base,
-        "embedder": health.get("embedder"),
-        "questions": len(questions),
-        "cpu_count": os.cpu_count(),
-        "single_client": single,
-        "load": {"clients": args.clients, "duration_s": args.duration, **loaded},
-    }
+    runs = [measure(w, args, questions, headers) for w in args.workers]
+    reference = runs[0]["load"]["rps"] or 1.0
+    for r in runs:
+        r["load"]["throughput_vs_first"] = round(r["load"]["rps"] / reference, 2)
+    result = {"questions": len(questions), "cpu_count": os.cpu_count(), "runs": runs}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        print(f"POST /api/ask on {base} ({len(questions)} rotating questions, embedder {health.get('embedder')}, {os.cpu_count()} CPUs)")
-        print(f"{'':22}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}")
-        for label, r in (("single client", single), (f"{args.clients} clients, {args.duration:g} s", loaded)):
-            print(
-                f"{label:22}{r['requests']:>9}{r['rps']:>9}{_ms(r['p50_ms']):>9}{_ms(r['p95_ms']):>9}"
-                f"{_ms(r['p99_ms']):>9}{_ms(r['max_ms']):>9}{r['errors']:>8}"
+        first = runs[0]
+        print(f"POST /api/ask ({len(questions)} rotating questions, embedder {first['embedder']}, {os.cpu_count()} CPUs)")
+        print(f"{'':28}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'x rps':>7}{'cores':>7}")
+        for run in runs:
+            w = run["workers"]
+            rows = (
+                (f"{w} worker(s), 1 client", run["single_client"], "", ""),
+                (f"{w} worker(s), {args.clients} clients", run["load"], f"{run['load']['throughput_vs_first']:.2f}",
+                 f"{run['load']['server_cores']:.2f}"),
             )
-        if loaded["error_kinds"] or single["error_kinds"]:
-            print("errors:", {**single["error_kinds"], **loaded["error_kinds"]})
-        print(f"server log: {log_path}")
-    return 0 if loaded["errors"] == 0 and single["errors"] == 0 else 1
+            for label, r, ratio, cores in rows:
+                print(
+                    f"{label:28}{r['requests']:>9}{r['rps']:>9}{_ms(r['p50_ms']):>9}{_ms(r['p95_ms']):>9}"
+                    f"{_ms(r['p99_ms']):>9}{_ms(r['max_ms']):>9}{r['errors']:>8}{ratio:>7}{cores:>7}"
+                )
+            if run["load"]["error_kinds"] or run["single_client"]["error_kinds"]:
+                print("errors:", {**run["single_client"]["error_kinds"], **run["load"]["error_kinds"]})
+        print("server logs:", ", ".join(run["log"] for run in runs))
+    return 0 if all(r["load"]["errors"] == 0 and r["single_client"]["errors"] == 0 for r in runs) else 1
+
+
+def measure(workers: int, args, questions: list[str], headers: dict) -> dict:
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"pacte-load-{port}.log"
+    proc = start_server(port, log_path, workers)
+    try:
+        health = wait_ready(base, headers, proc, workers)
+        single = asyncio.run(single_client(base, headers, questions, args.single, args.timeout))
+        cpu_before, wall_before = server_cpu_s(proc.pid), time.monotonic()
+        loaded = asyncio.run(load(base, headers, questions, args.clients, args.duration, args.timeout))
+        # Cores the server's processes used during the load (the machine may be shared: fewer than workers).
+        loaded["server_cores"] = round((server_cpu_s(proc.pid) - cpu_before) / (time.monotonic() - wall_before), 2)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return {
+        "workers": workers,
+        "server": base,
+        "embedder": health.get("embedder"),
+        "log": str(log_path),
+        "single_client": single,
+        "load": {"clients": args.clients, "duration_s": args.duration, **loaded},
+    }
+
+
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its descendants, from /proc (0 where unavailable)."""
+    total, todo, seen = 0.0, [pid], set()
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def _ms(v) -> str:
