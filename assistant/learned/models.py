@@ -278,7 +278,6 @@ def train(settings: Settings, retriever, log=None) -> Models:
 
     s_texts, s_labels = section_examples(data, referentiel)
     sections = TextClassifier(c=8.0).fit(s_texts, s_labels, vectors(s_texts))
-    vectors.save()
     report = {"intent_examples": len(texts), "section_examples": len(s_texts), "ranker_rows": len(rows),
               "abstention_examples": len(a_rows), "entry_points": len(retriever.entry_points),
               "stale_passage_questions": retriever.entry_points.stale,

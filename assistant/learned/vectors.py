@@ -1,8 +1,8 @@
 """e5 vectors of short texts (questions, action lines) in the query convention, cached by text hash.
 
 The learned models use the same vectors the dense retrieval computes for a question, so a model and the index never
-disagree on what a text means. Training texts are embedded once per machine (the cache lives beside the passage
-cache in PACTE_CACHE_DIR); at question time the vector is computed once and shared by every stage.
+disagree on what a text means. Training texts are embedded once per machine (the cache, append-only, lives beside
+the passage cache in PACTE_CACHE_DIR); at question time the vector is computed once and shared by every stage.
 """
 
 from __future__ import annotations
@@ -37,11 +37,3 @@ class QueryVectors:
         if self._cache is None:
             return self.embedder.embed_queries(list(texts))
         return self._cache.embed(_AsQueries(self.embedder), list(texts), batch_size=batch_size)
-
-    def save(self) -> None:
-        """Keep what was embedded for the next run (a read-only cache folder only costs time)."""
-        if self._cache is not None:
-            try:
-                self._cache.save()
-            except OSError:
-                pass
