@@ -197,4 +197,5 @@ def test_bad_thresholds_file_is_invalid_input(tmp_path, text, message):
 def test_shipped_thresholds_name_known_metrics():
     rules = load_thresholds()
     assert rules["dev_questions"]["quote_fidelity"] == ("min", 1.0)
-    assert rules["dev_actions"]["axis_accuracy"] == ("min", 0.9)
+    assert rules["dev_actions"]["axis_accuracy"] == ("min", 0.95)
+    assert rules["test_questions"]["quote_fidelity"] == ("min", 1.0)
