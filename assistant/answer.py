@@ -219,10 +219,11 @@ class Answerer:
         return []
 
     # -- abstention -------------------------------------------------------------------------------------------------
-    def answerable(self, query: Query, ranking) -> float:
-        """P(the corpus answers the question), from the evidence of its ranking (assistant.evidence)."""
+    def answerable(self, query: Query, ranking) -> tuple[float, bool]:
+        """P(the corpus answers the question), from the evidence of its ranking (assistant.evidence), and whether an
+        added document answers it on its own evidence (then the model's threshold does not apply)."""
         if self.models is None:
-            return 1.0
+            return 1.0, False
         row = evidence(query.matched, query.intents, ranking, self.retriever, self.retriever.territories, query.answer_type)
         probability = self.models.abstention.probability(row)
         top = ranking.candidates.positions[ranking.order[0]] if ranking.order else None
@@ -232,8 +233,8 @@ class Answerer:
             # there, the share of the question's (idf-weighted) words its best passage holds stands in for it.
             coverage = row[NAMES.index("coverage_best")]
             if coverage >= self.config.added_min_coverage and not row[NAMES.index("other_collectivity")]:
-                probability = max(probability, coverage)
-        return probability
+                return max(probability, coverage), True
+        return probability, False
 
     # -- answer ------------------------------------------------------------------------------------------------
     def answer(self, question: str, history: list[Turn] | None = None, verdict_fn=None) -> Answer:
@@ -242,7 +243,7 @@ class Answerer:
         ranking = self.retriever.rank(resolved, query.vector, intents)
         hits = self.retriever.hits(ranking, self.config.hits)
         hit_dicts = [h.to_dict() for h in hits]
-        answerable = self.answerable(query, ranking)
+        answerable, added_answers = self.answerable(query, ranking)
         elsewhere = other_collectivities(query.matched, self.retriever.territories)
         signals = {"answerable_probability": round(answerable, 3), "other_collectivity": elsewhere[0] if elsewhere else None,
                    "intents": {i: round(p, 3) for i, p in sorted(intents.items(), key=lambda x: -x[1])}}
@@ -257,7 +258,7 @@ class Answerer:
         threshold = self.config.answerable_threshold
         if threshold is None:
             threshold = self.models.abstention.threshold if self.models is not None else 0.0
-        if answerable < threshold:
+        if answerable < threshold and not added_answers:
             return abstention()
         units = self.select_units(query, ranking)
         citations, parts = [], []
