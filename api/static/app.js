@@ -7,7 +7,7 @@
    tab list in index.html). A tab's script (loaded after this one) uses window.Pacte:
      Pacte.onTab(name, fn)     fn(panel) runs each time the tab whose data-tab is `name` is shown;
      Pacte.api(path, options)  fetch with the API key, resolves to JSON, rejects with {message} in French;
-     Pacte.postJSON(path, obj), Pacte.el(tag, attrs, children), Pacte.showAlert(id, msg), Pacte.hideAlert(id),
+     Pacte.postJSON(path, obj), Pacte.el(tag, attrs, children), Pacte.apiKey(), Pacte.showAlert(id, msg), Pacte.hideAlert(id),
      Pacte.setStatus(id, msg, busy), Pacte.openSource(target, opener), Pacte.markup (markup.js).
 */
 (function () {
@@ -945,7 +945,7 @@
   }
 
   window.Pacte = {
-    onTab: onTab, api: api, postJSON: postJSON, el: el, showAlert: showAlert, hideAlert: hideAlert,
+    onTab: onTab, api: api, postJSON: postJSON, el: el, apiKey: apiKey, showAlert: showAlert, hideAlert: hideAlert,
     setStatus: setStatus, openSource: openSource, markup: M
   };
 

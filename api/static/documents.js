@@ -15,25 +15,9 @@
   ];
   var KIND_LABELS = { instruction: "instruction", contract: "contrat", contrat: "contrat", notes: "notes", faq: "FAQ", other: "autre" };
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      var v = attrs[k];
-      if (v === null || v === undefined || v === false) return;
-      if (k === "text") node.textContent = v;
-      else if (k === "className") node.className = v;
-      else if (k.slice(0, 2) === "on") node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v === true ? "" : v);
-    });
-    (children || []).forEach(function (c) {
-      if (c !== null && c !== undefined) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
-    });
-    return node;
-  }
-
-  function apiKey() {
-    try { return sessionStorage.getItem("pacte-api-key") || ""; } catch (e) { return ""; }
-  }
+  // DOM building and the session's API key: app.js's (loaded before this script).
+  var el = window.Pacte.el;
+  var apiKey = window.Pacte.apiKey;
 
   function thousands(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "\u202f"); }
 
