@@ -4,6 +4,8 @@ cache of the project's index/ (filled by `make test`'s `pacte index`): tests nev
 from __future__ import annotations
 
 import os
+import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -51,6 +53,16 @@ def built_index(tmp_path_factory) -> Settings:
     )
     build_index(settings, progress=False)
     return settings
+
+
+@pytest.fixture()
+def index_copy(built_index, tmp_path):
+    """A private copy of the session index, free to damage."""
+    target = tmp_path / "index"
+    build = (built_index.index_dir / "current").resolve()
+    shutil.copytree(build, target / "builds" / build.name)
+    os.symlink(os.path.join("builds", build.name), target / "current")
+    return replace(built_index, index_dir=target)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -14,16 +13,6 @@ import pytest
 from assistant.config import PROJECT_ROOT
 from assistant.errors import IndexUnavailable, InvalidInput
 from assistant.index import build_index, check_index, index_status, load_index
-
-
-@pytest.fixture()
-def index_copy(built_index, tmp_path):
-    """A private copy of the session index, free to damage."""
-    target = tmp_path / "index"
-    build = (built_index.index_dir / "current").resolve()
-    shutil.copytree(build, target / "builds" / build.name)
-    os.symlink(os.path.join("builds", build.name), target / "current")
-    return replace(built_index, index_dir=target)
 
 
 def test_rebuild_with_unchanged_corpus_does_nothing(built_index):

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -44,16 +43,6 @@ def assert_french_exit_2(proc, *words):
     assert proc.stderr.startswith("Erreur : ") and "Traceback" not in proc.stderr, proc.stderr
     for word in words:
         assert word in proc.stderr, proc.stderr
-
-
-@pytest.fixture()
-def index_copy(built_index, tmp_path):
-    """A private copy of the session index, free to damage."""
-    target = tmp_path / "index"
-    build = (built_index.index_dir / "current").resolve()
-    shutil.copytree(build, target / "builds" / build.name)
-    os.symlink(os.path.join("builds", build.name), target / "current")
-    return replace(built_index, index_dir=target)
 
 
 def current_build(settings: Settings) -> Path:
