@@ -104,6 +104,10 @@ class Pool:
 
     positions: np.ndarray  # positions in the index's chunk list
     bm25: BM25
+    members: frozenset[int] = field(init=False)  # the same positions, for membership tests
+
+    def __post_init__(self):
+        self.members = frozenset(self.positions.tolist())
 
     def lexical(self, tokens: list[str], n: int) -> list[tuple[int, float]]:
         return [(int(self.positions[i]), s) for i, s in self.bm25.top(tokens, n)]
@@ -156,11 +160,12 @@ class Retriever:
         # Documents a user added (not in the shipped manifest): ranked in their own pool (see Pool).
         self.added: frozenset[str] = frozenset(
             c.doc_id for c in self.chunks if shipped is not None and c.doc_id not in shipped)
+        tokens = [analyse(c.embed_text()) for c in self.chunks]  # once: the pools' BM25 and the coverage terms
         if not self.added:
-            # The index's lexical index, memory-mapped: nothing is re-analysed at load.
+            # The index's lexical index, memory-mapped.
             self.pools = {"shipped": Pool(np.arange(len(self.chunks)), index.lexical)}
         else:
-            self.pools = {name: Pool(positions, BM25([analyse(self.chunks[i].embed_text()) for i in positions]))
+            self.pools = {name: Pool(positions, BM25([tokens[i] for i in positions]))
                           for name, positions in (
                               ("shipped", np.asarray([i for i, c in enumerate(self.chunks) if c.doc_id not in self.added])),
                               ("added", np.asarray([i for i, c in enumerate(self.chunks) if c.doc_id in self.added])))}
@@ -179,7 +184,7 @@ class Retriever:
         self.entry_points = entry_points
         self.ranker = ranker
         self.doc_kinds = doc_kinds or {}
-        self._terms = [set(analyse(c.embed_text())) for c in self.chunks]
+        self._terms = [set(t) for t in tokens]
         self._path_terms = [set(analyse(" ".join(c.section_path))) for c in self.chunks]
         self._in_guide = [bool(guide_span) and c.doc_id == guide_span[0] and guide_span[1] <= c.line_start <= guide_span[2]
                           for c in self.chunks]
@@ -244,9 +249,9 @@ class Retriever:
         """Which positions a ranking may return: the pool's, in the scope."""
         if scope is None and (pool is None or len(self.pools) == 1):
             return None
-        allowed = set(pool.positions.tolist()) if pool is not None else set(range(len(self.chunks)))
+        allowed = pool.members if pool is not None else range(len(self.chunks))
         if scope is not None:
-            allowed = {i for i in allowed if self.chunks[i].doc_id in scope}
+            return {i for i in allowed if self.chunks[i].doc_id in scope}
         return allowed
 
     def lexical_ranking(self, expanded_query: str, n: int, scope: frozenset[str] | None = None,
