@@ -4,9 +4,6 @@ what the API answers."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import httpx
 import pytest
 
@@ -15,27 +12,15 @@ from assistant.config import PROJECT_ROOT
 try:  # tests/ as a package or as a plain folder on sys.path
     from .api_fixtures import *  # noqa: F401,F403
     from .api_fixtures import ARTIFACTS
+    from .browser_support import browser  # noqa: F401 - the shared Debian chromium
 except ImportError:
     from api_fixtures import *  # noqa: F401,F403
     from api_fixtures import ARTIFACTS
+    from browser_support import browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("PACTE_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 PLANTED = PROJECT_ROOT / "eval" / "datasets" / "audit" / "deliberation-haut-verdon-2024.txt"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} absent : `make chromium` installe le chromium de Debian")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
