@@ -129,6 +129,13 @@ class Answerer:
             query.intents = self.models.intent.probabilities(query.matched, query.vector)
         return query
 
+    def wants_verdict(self, query: Query) -> bool:
+        """Whether the question asks for an eligibility verdict: the learned verdict model when trained (a financial
+        question can ask one: "peut-on cofinancer un poste existant ?"), else the eligibility intent."""
+        if self.models is not None:
+            return self.models.verdict.wanted(query.matched, query.vector)
+        return query.category == "eligibility"
+
     # -- query terms ---------------------------------------------------------------------------------------
     def _weights(self, text: str) -> dict[str, float]:
         return self.retriever.bm25.query_weights(text)
@@ -246,8 +253,10 @@ class Answerer:
         answerable, added_answers = self.answerable(query, ranking)
         elsewhere = other_collectivities(query.matched, self.retriever.territories)
         signals = {"answerable_probability": round(answerable, 3), "other_collectivity": elsewhere[0] if elsewhere else None,
-                   "intents": {i: round(p, 3) for i, p in sorted(intents.items(), key=lambda x: -x[1])}}
-        verdict_block = verdict_fn(resolved, query.collectivite, hits) if (verdict_fn and category == "eligibility") else None
+                   "intents": {str(i): round(p, 3) for i, p in sorted(intents.items(), key=lambda x: -x[1])}}
+        if self.models is not None:
+            signals["verdict_probability"] = round(self.models.verdict.probability(query.matched, query.vector), 3)
+        verdict_block = verdict_fn(resolved, query.collectivite, hits) if (verdict_fn and self.wants_verdict(query)) else None
         definition = self.definition_units(resolved)
 
         def abstention() -> Answer:

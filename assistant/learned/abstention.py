@@ -18,20 +18,26 @@ def _pipeline():
     return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
 
 
-def best_threshold(p_answerable: np.ndarray, answerable: np.ndarray) -> float:
-    """The probability under which abstaining gives the best F1 on abstentions (ties: the middle of the plateau)."""
+def f1_threshold(scores: np.ndarray, positive: np.ndarray, below: bool = False) -> float:
+    """The score threshold whose decision (positive when the score is at least it, or under it with `below`) gives the
+    best F1 on `positive` (ties: the middle of the plateau)."""
     best, chosen = -1.0, []
     for t in np.arange(0.05, 0.96, 0.01):
-        abstain = p_answerable < t
-        tp = np.sum(abstain & (answerable == 0))
-        fp = np.sum(abstain & (answerable == 1))
-        fn = np.sum(~abstain & (answerable == 0))
+        predicted = scores < t if below else scores >= t
+        tp = np.sum(predicted & positive)
+        fp = np.sum(predicted & ~positive)
+        fn = np.sum(~predicted & positive)
         f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
         if f1 > best + 1e-9:
             best, chosen = f1, [t]
         elif abs(f1 - best) <= 1e-9:
             chosen.append(t)
     return float(round(np.median(chosen), 2)) if chosen else 0.5
+
+
+def best_threshold(p_answerable: np.ndarray, answerable: np.ndarray) -> float:
+    """The probability under which abstaining gives the best F1 on abstentions."""
+    return f1_threshold(p_answerable, answerable == 0, below=True)
 
 
 class AbstentionModel:

