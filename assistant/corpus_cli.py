@@ -55,9 +55,15 @@ def add_cmd(file, doc_id, title, issuer, date, kind, territory, aliases, as_json
         raise InvalidInput(f"Lecture de {file} refusée (droits insuffisants).") from None
     info = DocumentInfo(doc_id=doc_id, title=title, issuer=issuer, date=date, kind=kind, territory=territory,
                         aliases=tuple(aliases))
-    report = add_document(Settings.from_env(), data, file.name, info, progress=not (quiet or as_json))
+    settings = Settings.from_env()
+    report = add_document(settings, data, file.name, info, progress=not (quiet or as_json))
+    from .learned.question_generation import questions_for_new_passages
+
+    # With PACTE_LLM_URL, the new passages get hypothetical questions (entry points) now.
+    generated = questions_for_new_passages(settings, log=None if as_json else click.echo)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**report.to_dict(), "generated_questions": generated.questions}, ensure_ascii=False,
+                              indent=2))
         return
     entry = report.entry
     source = entry["source"]
@@ -96,7 +102,11 @@ def remove_cmd(doc_id, as_json, quiet):
     """Retire un document ajouté du corpus et met l'index à jour (les documents livrés restent)."""
     from .user_corpus import remove_document
 
-    report = remove_document(Settings.from_env(), doc_id, progress=not (quiet or as_json))
+    from .learned.question_generation import forget_questions
+
+    settings = Settings.from_env()
+    report = remove_document(settings, doc_id, progress=not (quiet or as_json))
+    forget_questions(settings.corpus_dir, doc_id)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return

@@ -38,6 +38,9 @@ def index_cmd(force, show_status, quiet):
             f"Index construit : {report.chunks} passages, {report.embedded} vectorisés "
             f"(les autres venaient du cache), en {report.seconds:.1f} s."
         )
+    from .learned.question_generation import questions_for_new_passages
+
+    questions_for_new_passages(settings, log=click.echo)  # only with PACTE_LLM_URL
     _train(settings, retrain=False, quiet=quiet)
 
 

@@ -4,47 +4,14 @@ dropped, and the extractive answer stands when nothing valid comes back."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from dataclasses import replace
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
-REPLY = {"content": ""}
-
-
-def _fake_openai() -> FastAPI:
-    app = FastAPI()
-
-    @app.post("/v1/chat/completions")
-    def completions(body: dict):
-        REPLY["last_request"] = body
-        return {
-            "id": "fake", "object": "chat.completion", "created": 0, "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": REPLY["content"]}}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }
-
-    return app
-
-
-@pytest.fixture(scope="module")
-def llm_url():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(_fake_openai(), host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1"
-    server.should_exit = True
-    thread.join(timeout=10)
+try:  # as a package (pytest's rootdir) or as a folder on sys.path
+    from .llm_fixtures import REPLY, llm_url  # noqa: F401 - fixture
+except ImportError:
+    from llm_fixtures import REPLY, llm_url  # noqa: F401
 
 
 @pytest.fixture(scope="module")

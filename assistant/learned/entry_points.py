@@ -86,8 +86,9 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_passage_questions(corpus_dir: Path) -> list[dict]:
-    """The passage-question records of corpus/questions/*.jsonl ({passage_id, text_sha256, questions})."""
+def load_passage_questions(corpus_dir: Path, generated: bool = True) -> list[dict]:
+    """The passage-question records of corpus/questions/*.jsonl ({passage_id, text_sha256, questions}), then, with
+    `generated`, those the LLM wrote for passages without them (assistant.learned.question_generation)."""
     records = []
     folder = Path(corpus_dir) / QUESTIONS_DIR
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
@@ -96,6 +97,10 @@ def load_passage_questions(corpus_dir: Path) -> list[dict]:
                 item = json.loads(line)
                 if isinstance(item, dict):
                     records.append(item)
+    if generated:
+        from .question_generation import load_generated
+
+        records += load_generated(corpus_dir)
     return records
 
 

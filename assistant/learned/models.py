@@ -31,6 +31,7 @@ from ..config import Settings
 from ..referentiel import Referentiel, load_referentiel
 from .abstention import AbstentionModel
 from .entry_points import EntryPoints, load_passage_questions
+from .question_generation import load_generated
 from .ranker import PassageRanker
 from .sentence_ranker import SentenceRanker
 from .textclf import TextClassifier
@@ -315,12 +316,17 @@ def train(settings: Settings, retriever, log=None) -> Models:
 def stamp(settings: Settings, retriever, data: TrainingData, referentiel: Referentiel) -> str:
     digest = hashlib.sha256()
     digest.update(data.digest.encode())
-    digest.update(json.dumps(load_passage_questions(settings.corpus_dir), sort_keys=True).encode())
-    digest.update(json.dumps([(s.id, s.line_start, s.line_end) for s in referentiel.sections()]).encode())
     # The shipped passages only: documents a user adds are ranked by the same models (their features are general),
-    # so adding one never costs a retraining.
+    # so adding one (and the questions generated for it) never costs a retraining.
     added = getattr(retriever, "added", frozenset())
-    digest.update(json.dumps([c.id for c in retriever.chunks if c.doc_id not in added]).encode())
+    shipped = [c.id for c in retriever.chunks if c.doc_id not in added]
+    shipped_ids = set(shipped)
+    generated = [r for r in load_generated(settings.corpus_dir) if r["passage_id"] in shipped_ids]
+    digest.update(json.dumps(load_passage_questions(settings.corpus_dir, generated=False), sort_keys=True).encode())
+    if generated:
+        digest.update(json.dumps(generated, sort_keys=True).encode())
+    digest.update(json.dumps([(s.id, s.line_start, s.line_end) for s in referentiel.sections()]).encode())
+    digest.update(json.dumps(shipped).encode())
     digest.update(retriever.index.embedder.name.encode())
     return f"v{MODEL_VERSION}-sklearn{sklearn.__version__}-{digest.hexdigest()[:24]}"
 
