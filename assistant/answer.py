@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from .categories import answer_type
+from .categories import answer_type, without_orders
 from .config import Settings
 from .corpus import load_corpus
 from .indicator_answer import IndicatorLookup
@@ -22,6 +22,9 @@ from .lexical import analyse, normalise, weighted_overlap
 from .retrieval import Retriever
 from .schema import Document, Hit
 from .sentences import Unit, chunk_containing, split_units, with_body, with_list
+
+# The collectivity types of the manifest's `addressed_to`, as the answer names them (plural, with article).
+COLLECTIVITE_LABELS = {"metropole": ("métropoles", "une métropole"), "departement": ("départements", "un département")}
 
 VERDICT_LABELS = {
     "eligible": "Éligible",
@@ -263,7 +266,10 @@ class Answerer:
                    "intents": {str(i): round(p, 3) for i, p in sorted(intents.items(), key=lambda x: -x[1])}}
         if query.verdict_probability is not None:
             signals["verdict_probability"] = round(query.verdict_probability, 3)
-        verdict_block = verdict_fn(resolved, query.collectivite, hits) if (verdict_fn and self.wants_verdict(query)) else None
+        # A follow-up asks about the previous turn's action ("et pour un département ?", "quels indicateurs pour
+        # cette action ?"): that action is assessed, for the collectivity now asked about, not the two turns' words.
+        action = without_orders(history[-1].question) if query.follow_up else resolved
+        verdict_block = verdict_fn(action, query.collectivite, hits) if (verdict_fn and self.wants_verdict(query)) else None
         definition = self.definition_units(resolved)
 
         def abstention() -> Answer:
@@ -279,7 +285,10 @@ class Answerer:
         units = self.select_units(query, ranking)
         citations, parts = [], []
         structured = verdict_block.get("units", []) if verdict_block else []
-        if category == "indicator" and self.indicators is not None:
+        followed = self.previous_action_indicators(query, history, verdict_fn, hits)
+        if followed:
+            structured = followed
+        elif category == "indicator" and self.indicators is not None:
             structured = self.indicators.units(resolved, when=answer_type(resolved) == "date")
         if not structured:
             structured = definition
@@ -303,9 +312,42 @@ class Answerer:
         if verdict:
             lead = verdict_block.get("summary") or f"{VERDICT_LABELS[verdict]}."
             lead += "\n\n"
+        extra = {"signals": signals, "confidence": round(answerable, 3)}
+        coverage = self.coverage_note(query.collectivite, citations)
+        if coverage:
+            extra["coverage"] = coverage
+            lead += coverage["note"] + "\n\n"
         text = lead + " ".join(parts)
-        return Answer(question, category, text, verdict, False, citations, hit_dicts, asked,
-                      {"signals": signals, "confidence": round(answerable, 3)})
+        return Answer(question, category, text, verdict, False, citations, hit_dicts, asked, extra)
+
+    def previous_action_indicators(self, query: Query, history, verdict_fn, hits) -> list[tuple[Unit, float]]:
+        """"Quels indicateurs pour cette action ?": the national indicators of the référentiel section the previous
+        turn's action falls in (assessed again from that turn: the history carries questions, not our state)."""
+        if not (query.follow_up and history and verdict_fn and self.models is not None and self.indicators is not None):
+            return []
+        # The follow-up's own words say it asks for indicators (the completed question is the previous action's).
+        own = self.models.intent.probabilities(query.text, self.retriever.query_vector(query.text))
+        if max(own, key=own.get, default=None) != "indicator":
+            return []
+        previous = verdict_fn(history[-1].question, query.collectivite, hits)["assessment"]
+        if previous.get("axis") is None or not previous.get("sections"):
+            return []
+        return self.indicators.section_units(previous["sections"][0]["section_id"])
+
+    def coverage_note(self, collectivite: str | None, citations: list[dict]) -> dict | None:
+        """When the answer rests on a text addressed to other collectivities than the one asked about (the corpus
+        holds the métropoles' instruction, not the départements'), a note saying so."""
+        if collectivite not in COLLECTIVITE_LABELS:
+            return None
+        for doc_id in dict.fromkeys(c["doc_id"] for c in citations):
+            addressed = self.documents[doc_id].addressed_to
+            if addressed and collectivite not in addressed:
+                to = ", ".join(COLLECTIVITE_LABELS[a][0] for a in addressed if a in COLLECTIVITE_LABELS)
+                note = (f"Attention : le corpus contient l'instruction adressée aux {to}, pas celle adressée aux "
+                        f"{COLLECTIVITE_LABELS[collectivite][0]} ; ce qui suit vaut pour les {to} et reste à "
+                        f"confirmer pour {COLLECTIVITE_LABELS[collectivite][1]}.")
+                return {"collectivite": collectivite, "doc_id": doc_id, "addressed_to": list(addressed), "note": note}
+        return None
 
     def suggestions(self, ranking, hits: list[Hit]) -> list[dict]:
         """The sections an abstention points to: first hits close enough to the question (`suggestion_floor`), one per

@@ -161,6 +161,7 @@ def document_from_entry(corpus_dir: Path, entry: dict, verify: bool = True) -> D
         lines=tuple(lines),
         territory=entry.get("territory") or "",
         aliases=tuple(entry.get("aliases") or ()),
+        addressed_to=tuple(entry.get("addressed_to") or ()),
         layout=entry.get("layout") or "",
     )
 

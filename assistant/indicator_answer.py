@@ -24,6 +24,7 @@ class IndicatorLookup:
         self.bm25 = bm25  # the corpus index: its idf weighs the question's words
         self.min_share = min_share  # share of the question's idf mass the indicator's texts must contain
         referentiel = referentiel or load_referentiel()
+        self.referentiel = referentiel
         self.indicators = [i for i in referentiel.indicators() if i.in_guide]
         self.calendar = list(referentiel.reporting)
         # What the indicator is about (its wordings, the titles of the sections it measures) names it; how it is
@@ -87,6 +88,22 @@ class IndicatorLookup:
         )
         chosen = self.calendar_units(question) if when else []
         for quote in ranked[:limit] or [wording]:
+            unit = unit_for_quote(self.chunks, quote.doc_id, quote.line_start, quote.line_end, quote.text)
+            if unit is not None:
+                chosen.append((unit, 1.0))
+        return chosen
+
+    def section_units(self, section_id: str, limit: int = 3) -> list[tuple[Unit, float]]:
+        """The national indicators of a référentiel section, as worded there (those of its axis when the section
+        names none): what "quels indicateurs pour cette action ?" asks of the action's section."""
+        try:
+            section = self.referentiel.section(section_id)
+        except KeyError:
+            return []
+        indicators = section.indicators or self.referentiel.axis(section.axis).indicators
+        chosen = []
+        for indicator in indicators[:limit]:
+            quote = indicator.quote
             unit = unit_for_quote(self.chunks, quote.doc_id, quote.line_start, quote.line_end, quote.text)
             if unit is not None:
                 chosen.append((unit, 1.0))

@@ -34,6 +34,7 @@ class Query:
     intents: dict[str, float] = field(default_factory=dict)
     verdict_probability: float | None = None  # learned: does the question ask for an eligibility verdict
     follow_up: bool = False
+    collectivite: str | None = None  # the collectivity type the question is asked for
 
     @property
     def intent(self) -> str:
@@ -51,10 +52,6 @@ class Query:
         return self.intents.get("out_of_scope", 0.0)
 
     @property
-    def collectivite(self) -> str | None:
-        return collectivite_in(self.matched)
-
-    @property
     def answer_type(self) -> str | None:
         return answer_type(self.matched)
 
@@ -67,4 +64,8 @@ def make_query(question: str, history: list[Turn] | None = None) -> Query:
     follow_up = bool(history) and is_follow_up(resolved)
     if follow_up:
         resolved = f"{without_orders(history[-1].question)} {resolved}"
-    return Query(text=text, asked=resolved, matched=in_corpus_words(resolved), follow_up=follow_up)
+    # "Et un département ?" after a métropole's question asks for a département: the collectivity the follow-up
+    # names wins over the one of the turn it completes.
+    collectivite = collectivite_in(text) or collectivite_in(resolved)
+    return Query(text=text, asked=resolved, matched=in_corpus_words(resolved), follow_up=follow_up,
+                 collectivite=collectivite)

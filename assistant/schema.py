@@ -22,6 +22,9 @@ class Document:
     lines: tuple[str, ...]  # file lines without their line terminator
     territory: str = ""  # the collectivity or region a local document is about ("" for national texts)
     aliases: tuple[str, ...] = ()  # names a question uses for this document (corpus manifest `aliases`)
+    # The collectivity types a national text is addressed to (manifest `addressed_to`): an answer for another type
+    # says the corpus holds only their text.
+    addressed_to: tuple[str, ...] = ()
     layout: str = ""  # how the parser reads it: "" (by kind, the shipped documents) or "generic" (converted files)
 
     def span_text(self, line_start: int, line_end: int) -> str:

@@ -111,6 +111,47 @@ def test_follow_up_is_resolved_against_the_previous_question(assistant):
     assert follow["verdict"] == "excluded"
 
 
+def _follow(assistant, first, then):
+    history = [{"question": first, "answer": assistant.ask(first)["answer"]}]
+    return assistant.ask(then, history=history)
+
+
+def test_a_collectivity_follow_up_assesses_the_action_for_the_new_collectivity_and_says_what_the_corpus_covers(assistant):
+    """The prenatal interviews of the PMI are excluded for a métropole because they belong to the départements'
+    contracting; asked again for a département, the exclusion no longer applies, and the answer says the corpus
+    holds the métropoles' instruction only (manifest `addressed_to`)."""
+    first = "Une métropole peut-elle financer les entretiens prénataux faits par la PMI dans son contrat local ?"
+    assert assistant.ask(first)["verdict"] == "excluded"
+    follow = _follow(assistant, first, "Et un département, peut-il le faire aussi ?")
+    assert follow["verdict"] != "excluded"
+    assert follow["coverage"]["collectivite"] == "departement"
+    assert follow["coverage"]["addressed_to"] == ["metropole"]
+    assert "adressée aux métropoles" in follow["answer"]
+    # The first sentence still answers: the verdict comes before the note.
+    assert follow["answer"].index("Éligible") < follow["answer"].index("Attention")
+
+
+def test_a_question_for_a_metropole_gets_no_coverage_note(assistant):
+    answer = assistant.ask("Une métropole peut-elle financer un poste de coordination au SIAO pour les familles à l'hôtel ?")
+    assert "coverage" not in answer
+
+
+def test_an_indicator_follow_up_gives_the_indicators_of_the_previous_actions_section(assistant, corpus):
+    first = "Peut-on financer un poste de coordinateur au SIAO pour les familles hébergées à l'hôtel ?"
+    follow = _follow(assistant, first, "Quels indicateurs pour cette action ?")
+    # Axis 1, section 1.4: "nombre de mères seules sans domicile avec enfants de moins de 3 ans accompagnées".
+    top = follow["citations"][0]
+    assert "mères seules sans domicile" in top["quote"]
+    assert collapsed(top["quote"]) in collapsed(corpus[top["doc_id"]].span_text(top["line_start"], top["line_end"]))
+
+
+def test_an_indicator_follow_up_on_an_action_outside_the_referentiels_keeps_its_verdict(assistant):
+    first = "Peut-on financer des petits-déjeuners à l'école dans les quartiers prioritaires ?"
+    before = assistant.ask(first)["verdict"]
+    follow = _follow(assistant, first, "Quels indicateurs pour cette action ?")
+    assert follow["verdict"] == before
+
+
 @pytest.mark.parametrize("bad", ["", "   ", "x" * 2001])
 def test_bad_questions(assistant, bad):
     with pytest.raises(InvalidInput):
