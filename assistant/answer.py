@@ -21,7 +21,7 @@ from .query import Query, Turn, make_query
 from .lexical import analyse, normalise, weighted_overlap
 from .retrieval import Retriever
 from .schema import Document, Hit
-from .sentences import Unit, chunk_containing, split_units, with_body, with_list
+from .sentences import Unit, chunk_containing, split_units, with_antecedent, with_body, with_list
 
 # The collectivity types of the manifest's `addressed_to`, as the answer names them (plural, with article).
 COLLECTIVITE_LABELS = {"metropole": ("métropoles", "une métropole"), "departement": ("départements", "un département")}
@@ -181,9 +181,7 @@ class Answerer:
         # Two sentences of one paragraph each grow into the paragraph with their neighbours: quote it once.
         expanded: list[tuple[Unit, float]] = []
         for unit, score in chosen:
-            unit = with_body(with_list(self._with_neighbours(unit)), cfg.context_chars)
-            if not any(_overlaps(unit, other) for other, _ in expanded):
-                expanded.append((unit, score))
+            _add(expanded, with_body(with_list(with_antecedent(self._with_neighbours(unit))), cfg.context_chars), score)
         chosen = expanded
         # Reading order within the answer: by document position, so the quoted text flows.
         return sorted(chosen, key=lambda item: (item[0].chunk.doc_id != chosen[0][0].chunk.doc_id, item[0].line_start))
@@ -294,7 +292,8 @@ class Answerer:
             structured = definition
         if structured:
             # A quoted sentence announcing a list is quoted with its items, wherever it comes from.
-            structured = [(with_body(with_list(unit), self.config.context_chars), score) for unit, score in structured]
+            structured = [(with_body(with_list(with_antecedent(unit)), self.config.context_chars), score)
+                          for unit, score in structured]
             units = _merge_units(structured, units, self.config.max_citations + (1 if verdict_block else 0))
             # Référentiel passages found by the structured lookup are retrieved hits too: list them.
             listed = {h.chunk.id for h in hits}
@@ -388,9 +387,33 @@ def _merge_units(first: list[tuple[Unit, float]], rest: list[tuple[Unit, float]]
     for n, (unit, score) in enumerate(first + rest):
         if n >= len(first) and len(merged) >= limit:
             break
-        if not any(_overlaps(unit, other) for other, _ in merged):
-            merged.append((unit, score))
+        _add(merged, unit, score)
     return merged
+
+
+def _chars(unit: Unit) -> tuple[int, int] | None:
+    start = unit.chunk.text.find(unit.text)
+    return (start, start + len(unit.text)) if start >= 0 else None
+
+
+def _add(units: list[tuple[Unit, float]], unit: Unit, score: float) -> None:
+    """Append the unit, unless it is already quoted. Two quotes of one passage that share text (a sentence grown with
+    the one before it, and that one) become one quote of their union: no sentence twice, none lost."""
+    mine = _chars(unit)
+    for i, (other, other_score) in enumerate(units):
+        theirs = _chars(other) if other.chunk.id == unit.chunk.id else None
+        shared = mine is not None and theirs is not None and mine[0] < theirs[1] and theirs[0] < mine[1]
+        if not (shared or _overlaps(unit, other)):
+            continue
+        if shared and mine[0] <= theirs[0] and theirs[1] <= mine[1]:
+            units[i] = (unit, max(score, other_score))  # the new quote holds the old one
+        elif shared and not (theirs[0] <= mine[0] and mine[1] <= theirs[1]) and unit.shown is None and other.shown is None:
+            start, end = min(mine[0], theirs[0]), max(mine[1], theirs[1])
+            first = unit if mine[0] < theirs[0] else other
+            units[i] = (Unit(unit.chunk, min(unit.line_start, other.line_start), max(unit.line_end, other.line_end),
+                             unit.chunk.text[start:end], first.kind, block=first.block), max(score, other_score))
+        return
+    units.append((unit, score))
 
 
 def _sentence(text: str) -> str:

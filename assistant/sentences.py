@@ -10,8 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
+import yaml
+
+from .lexical import fold
 from .schema import Chunk
+
+BACK_REFERENCES_FILE = Path(__file__).resolve().parent / "data" / "back_references.yaml"
 
 _BULLET = re.compile(r"^\s*(?:[-*•➤✓❑▪◦–]|\d{1,2}[.)]|[a-z][.)])\s+")
 _HEADING = re.compile(r"^\s*#{1,6}\s")
@@ -232,3 +238,58 @@ def _abridged(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
+@lru_cache(maxsize=1)
+def _back_references() -> dict:
+    data = yaml.safe_load(BACK_REFERENCES_FILE.read_text(encoding="utf-8"))
+
+    def alternatives(words):
+        return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+    return {"opening": re.compile(rf"^(?:{alternatives(data['opening'])})\b"),
+            "not_opening": re.compile(rf"^(?:{alternatives(data['not_opening'])})\b"),
+            "early": re.compile(rf"\b(?:{alternatives(data['early'])})\b"),
+            "early_words": int(data["early_words"]), "max_back": int(data["max_back"])}
+
+
+def refers_back(text: str) -> bool:
+    """Whether the sentence leans on the one before it ("En revanche, …", "Ces actions …", "… pourront toutefois …")."""
+    rules = _back_references()
+    folded = fold(display_text(text))
+    if rules["opening"].search(folded) and not rules["not_opening"].search(folded):
+        return True
+    return bool(rules["early"].search(" ".join(folded.split()[: rules["early_words"]])))
+
+
+def with_antecedent(unit: Unit) -> Unit:
+    """A sentence that refers back, quoted with the sentence(s) before it in its paragraph (data/back_references.yaml).
+    The text stays a verbatim slice of the chunk; the first sentence of a paragraph is left as it is."""
+    if unit.kind not in ("sentence", "item"):
+        return unit
+    text = unit.chunk.text
+    start = text.find(unit.text)
+    if start <= 0:
+        return unit
+    placed, cursor = [], 0
+    for u in split_units(unit.chunk):
+        position = text.find(u.text, cursor)
+        if position < 0:
+            continue
+        if position + len(u.text) > start:
+            break
+        placed.append((u, position))
+        cursor = position + len(u.text)
+    first, begin, leaning = unit, start, unit.text
+    for _ in range(_back_references()["max_back"]):
+        if not refers_back(leaning) or not placed:
+            break
+        before, position = placed.pop()
+        # Only what separates two sentences may lie between them (a heading or a table is another context).
+        if before.kind not in ("sentence", "item") or before.block != first.block:
+            break
+        first, begin, leaning = before, position, before.text
+    if first is unit:
+        return unit
+    return Unit(unit.chunk, first.line_start, unit.line_end, text[begin : start + len(unit.text)], unit.kind,
+                block=first.block)

@@ -88,3 +88,39 @@ def test_short_list_items_are_kept():
     unit = with_list(split_units(c)[0])
     assert "Seniors" in unit.display and "Primo-arrivants" in unit.display
     assert unit.line_end == 14
+
+
+def test_a_sentence_that_refers_back_is_quoted_with_the_one_before_it():
+    from assistant.sentences import with_antecedent
+
+    c = chunk("Le cofinancement de l'État est plafonné à 70 % du coût total. Cette règle vaut aussi pour les autres "
+              "programmes. Les métropoles pourront en revanche financer l'animation hors plafond.\n\n"
+              "En revanche, les aides à l'achat de véhicules sont exclues du pacte local.")
+    units = split_units(c)
+    # Two sentences back: "en revanche" leans on "Cette règle …", which leans on the cap.
+    grown = with_antecedent(units[2])
+    assert grown.text.startswith("Le cofinancement de l'État") and grown.text.endswith("hors plafond.")
+    assert grown.text in c.text and (grown.line_start, grown.line_end) == (10, 10)
+    # A sentence that stands alone, and the first sentence of a paragraph, are left as they are.
+    assert with_antecedent(units[0]) == units[0]
+    assert with_antecedent(units[3]) == units[3]
+
+
+def test_every_sentence_of_the_corpus_that_refers_back_gets_its_antecedent(corpus):
+    """Over the real corpus: a quote never opens on a sentence that leans on a sentence of its paragraph it does
+    not show, and what is added is a verbatim slice of the passage."""
+    from assistant.chunking import chunk_corpus
+    from assistant.sentences import refers_back, with_antecedent
+
+    grown = 0
+    for c in chunk_corpus(corpus):
+        units = split_units(c)
+        for previous, unit in zip(units, units[1:]):
+            result = with_antecedent(unit)
+            assert result.text in c.text and result.text.endswith(unit.text)
+            assert result.line_start <= unit.line_start and result.line_end == unit.line_end
+            if refers_back(unit.text) and previous.block == unit.block and previous.kind in ("sentence", "item"):
+                # The sentence before it is quoted (and, when it leans back too, the one before that).
+                assert previous.text in result.text and result.text != unit.text
+                grown += 1
+    assert grown > 20
