@@ -211,3 +211,37 @@ def test_orders_inside_an_eligibility_question_change_nothing(engine, built_inde
         assert injected["verdict"] == plain["verdict"] == "not_in_referential"
         assert [u.text for u, _ in injected["units"]] == [u.text for u, _ in plain["units"]]
         assert injected["summary"] == plain["summary"]
+
+
+@pytest.fixture(scope="module")
+def learned_engine(retriever, corpus):
+    """The engine `ask` and `pacte eligibility` use: with the learned section model."""
+    from assistant.eligibility import EligibilityEngine
+
+    return EligibilityEngine(retriever, corpus, models=retriever.models)
+
+
+@pytest.mark.parametrize("action, verdict", [
+    ("une recyclerie solidaire", "not_in_referential"),
+    ("la rénovation de la mairie", "not_in_referential"),
+    ("des chèques énergie pour tous les retraités", "not_in_referential"),
+    ("des maraudes pour aller vers les personnes sans abri", "eligible"),
+    ("un café des parents dans un centre social", "eligible"),
+])
+def test_the_question_around_an_action_does_not_change_its_verdict(learned_engine, action, verdict):
+    """The section model learns from action lines inside questions too (data/question_framings.yaml), so a
+    question's framing says nothing about where the action belongs. These framings are not in that file."""
+    for framing in ["{a}", "Est-ce qu'on a le droit d'inscrire {a} au contrat local ?", "{a} : le pacte peut-il payer ?",
+                    "Bonjour, notre collectivité aimerait savoir si {a} pourrait être retenu dans le contrat.",
+                    "Le pacte prend-il en charge {a} ?"]:
+        question = framing.replace("{a}", action)
+        assert learned_engine.assess(question)["verdict"] == verdict, question
+
+
+def test_a_framed_action_line_is_the_same_question_on_every_run():
+    from assistant.learned.models import framed
+
+    line = "Atelier cuisine pour les familles hébergées à l'hôtel."
+    assert framed(line) == framed(line)
+    assert "atelier cuisine pour les familles hébergées à l'hôtel" in framed(line)
+    assert "SIAO renforcé" in framed("SIAO renforcé")  # an acronym keeps its capitals

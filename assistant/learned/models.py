@@ -20,14 +20,17 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import joblib
 import numpy as np
 import sklearn
+import yaml
 from sklearn.model_selection import StratifiedKFold
 
 from ..config import Settings
+from ..framing import action_text
 from ..referentiel import Referentiel, load_referentiel
 from .abstention import AbstentionModel
 from .entry_points import EntryPoints, load_passage_questions
@@ -40,7 +43,7 @@ from .verdict_question import VerdictQuestion
 from .vectors import QueryVectors
 
 # Bumped when features or training change: stored models of another version are retrained.
-MODEL_VERSION = "7"
+MODEL_VERSION = "8"
 OUTSIDE = "hors_referentiel"
 
 
@@ -104,18 +107,41 @@ def section_examples(data: TrainingData, referentiel: Referentiel) -> tuple[list
         for a in s.action_types:
             texts.append(a.text)
             labels.append(s.id)
+    # Texts as the eligibility engine assesses them (assistant.framing.action_text), and each action line once more
+    # inside a question (data/question_framings.yaml).
     for item in data.actions:
         label = _section_label(item, item.get("description"), referentiel, known)
         if label:
-            texts.append(item["description"])
-            labels.append(label)
+            for text in (item["description"], framed(item["description"])):
+                texts.append(action_text(text))
+                labels.append(label)
     for item in data.questions:
         if intent_of(item) == "eligibility":
             label = _section_label(item, item.get("question"), referentiel, known)
             if label:
-                texts.append(item["question"])
+                texts.append(action_text(item["question"]))
                 labels.append(label)
     return texts, labels
+
+
+FRAMINGS_FILE = Path(__file__).resolve().parent.parent / "data" / "question_framings.yaml"
+
+
+@lru_cache(maxsize=1)
+def _framings() -> tuple[str, ...]:
+    return tuple(yaml.safe_load(FRAMINGS_FILE.read_text(encoding="utf-8"))["framings"])
+
+
+def framed(action: str) -> str:
+    """The action line inside one of the ways people ask about funding it, the same one on every run (a hash of
+    the line chooses it)."""
+    framings = _framings()
+    choice = framings[int(hashlib.sha256(action.encode()).hexdigest(), 16) % len(framings)]
+    action = " ".join(action.split()).rstrip(" .;:")
+    # "Atelier …" inside a sentence is "atelier …"; an acronym ("SIAO …") keeps its capitals.
+    if len(action) > 1 and action[0].isupper() and not action[1].isupper():
+        action = action[0].lower() + action[1:]
+    return choice.replace("{action}", action)
 
 
 def intent_examples(data: TrainingData) -> tuple[list[str], list[str]]:
@@ -129,8 +155,9 @@ def intent_examples(data: TrainingData) -> tuple[list[str], list[str]]:
             labels.append(intent)
     for item in data.actions:
         if isinstance(item.get("description"), str):
-            texts.append(item["description"])
-            labels.append("eligibility")
+            for text in (item["description"], framed(item["description"])):
+                texts.append(text)
+                labels.append("eligibility")
     return texts, labels
 
 
@@ -145,9 +172,10 @@ def verdict_examples(data: TrainingData) -> tuple[list[str], list[bool], list[bo
             asked.append(True)
     for item in data.actions:
         if isinstance(item.get("description"), str):
-            texts.append(item["description"])
-            wanted.append(True)
-            asked.append(False)
+            for text in (item["description"], framed(item["description"])):
+                texts.append(text)
+                wanted.append(True)
+                asked.append(False)
     return texts, wanted, asked
 
 
@@ -316,6 +344,7 @@ def train(settings: Settings, retriever, log=None) -> Models:
 def stamp(settings: Settings, retriever, data: TrainingData, referentiel: Referentiel) -> str:
     digest = hashlib.sha256()
     digest.update(data.digest.encode())
+    digest.update(FRAMINGS_FILE.read_bytes())  # training data too
     # The shipped passages only: documents a user adds are ranked by the same models (their features are general),
     # so adding one (and the questions generated for it) never costs a retraining.
     added = getattr(retriever, "added", frozenset())
