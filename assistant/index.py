@@ -17,6 +17,7 @@ all of them. `build_collections` says which collections a build has (today: the 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -26,6 +27,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import __version__
@@ -38,9 +40,9 @@ from .lexical import BM25, analyse
 from .schema import Chunk
 from .store import RUN_INDEX, BuildFailed, DiskFull, Store, collection_name, hnsw_configuration, is_disk_full, mount_point, new_build_id
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 CHUNKS = "chunks"
-FILES = ("chunks.jsonl", "glossary.json", *(f"lexical/{name}" for name in BM25.FILES))
+FILES = ("chunks.jsonl", "glossary.json", "vectors.npy", *(f"lexical/{name}" for name in BM25.FILES))
 # Superseded builds are kept this long after the switch, for serving workers still reading them (they move to the
 # new build within PACTE_RELOAD_INTERVAL); the next build removes them afterwards.
 SUPERSEDED_GRACE_S = 120.0
@@ -110,6 +112,7 @@ class LoadedIndex:
     build_id: str = ""
     store: Store | None = None
     client: object = None
+    vectors: np.ndarray | None = None  # the passages' vectors in chunk order (vectors.npy, memory-mapped)
 
     @property
     def collection(self):
@@ -246,12 +249,30 @@ def _glossary_text(glossary: dict[str, GlossaryEntry]) -> str:
     return json.dumps({k: asdict(v) for k, v in glossary.items()}, ensure_ascii=False, indent=1)
 
 
-def _write_build_files(target: Path, chunks: list[Chunk], glossary_text: str, lexical: BM25) -> dict[str, str]:
-    """chunks.jsonl, glossary.json, lexical/; returns {relative path: sha256}."""
+def _write_build_files(target: Path, chunks: list[Chunk], glossary_text: str, lexical: BM25,
+                       collection) -> dict[str, str]:
+    """chunks.jsonl, glossary.json, lexical/ and vectors.npy (the passages' vectors in chunk order, as the written
+    collection holds them: a host restoring the files from a Chroma server gets the same bytes); returns
+    {relative path: sha256}."""
     _write_file(target / "chunks.jsonl", ("\n".join(_chunk_to_json(c) for c in chunks) + "\n").encode(), "chunks")
     _write_file(target / "glossary.json", glossary_text.encode(), "glossary")
     lexical.save(target / "lexical")
+    buffer = io.BytesIO()
+    np.save(buffer, _stored_vectors(collection, [c.id for c in chunks]), allow_pickle=False)
+    _write_file(target / "vectors.npy", buffer.getvalue(), "vectors")
     return {name: _sha256(target / name) for name in FILES}
+
+
+def _stored_vectors(collection, ids: list[str]) -> np.ndarray:
+    """The collection's vectors in `ids` order, read by pages (one read of every vector peaks at ten times their
+    size in the client)."""
+    rows: dict[str, object] = {}
+    for start in range(0, len(ids), ADD_BATCH):
+        got = collection.get(ids=ids[start : start + ADD_BATCH], include=["embeddings"])
+        rows.update(zip(got["ids"], got["embeddings"]))
+    if len(rows) != len(ids):
+        raise BuildFailed("La base Chroma ne rend pas tous les vecteurs écrits : relancez `pacte index`.")
+    return np.asarray([rows[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
 
 
 def _lexical_index(chunks: list[Chunk]) -> BM25:
@@ -328,13 +349,14 @@ def _build(settings, store, documents, chunks, plans, fingerprint, embedder, pro
         target.mkdir(parents=True)
         glossary = extract_glossary(documents)
         glossary_text = _glossary_text(glossary)
-        files = _write_build_files(target, chunks, glossary_text, _lexical_index(chunks))
         client = store.client(build_id, create=True)
         entries = {}
         for plan in plans:
             name = collection_name(build_id, plan.name)
             _add_collection(store, client, name, plan, vectors[plan.name], embedder, settings, progress)
             entries[plan.name] = {"name": name, "count": len(plan.ids)}
+        written = store.collection(client, entries[CHUNKS]["name"], embedder)
+        files = _write_build_files(target, chunks, glossary_text, _lexical_index(chunks), written)
         _fault("after-chroma")
         now = time.time()
         manifest = {
@@ -588,7 +610,7 @@ def _restore_local_copy(store: Store, current, manifest: dict) -> None:
         chunks = [_chunk_from_record(*r) for r in records]
         tmp = store.builds / f".restore-{current.build_id}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
-        _write_build_files(tmp, chunks, current.glossary or "", _lexical_index(chunks))
+        _write_build_files(tmp, chunks, current.glossary or "", _lexical_index(chunks), collection)
         _write_atomic(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())
         target = store.build_dir(current.build_id)
         shutil.rmtree(target, ignore_errors=True)
@@ -710,6 +732,10 @@ def load_index(settings: Settings, embedder: Embedder | None = None, verifier: V
             raise TypeError("the glossary is a JSON object")
         glossary = {k: GlossaryEntry(**v) for k, v in raw_glossary.items()}
         lexical = BM25.load(path / "lexical")
+        # Memory-mapped: workers share the pages, and nothing is copied through Chroma's client at load.
+        vectors = np.load(path / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        if vectors.shape != (len(chunks), int(manifest["dim"])) or vectors.dtype != np.float32:
+            raise ValueError("vectors of another shape")
     except (OSError, ValueError, TypeError, KeyError):
         raise IndexUnavailable(f"Les fichiers de l'index sont corrompus ({path}). {RUN_INDEX}") from None
     if len(chunks) != manifest["chunks"] or lexical.n != len(chunks):
@@ -724,4 +750,5 @@ def load_index(settings: Settings, embedder: Embedder | None = None, verifier: V
             store.release(client)
             raise
     verifier.collections_ok((store.label, current.build_id))
-    return LoadedIndex(path, manifest, chunks, glossary, collections, embedder, lexical, current.build_id, store, client)
+    return LoadedIndex(path, manifest, chunks, glossary, collections, embedder, lexical, current.build_id, store, client,
+                       vectors)

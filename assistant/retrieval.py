@@ -16,13 +16,12 @@ import numpy as np
 
 from .config import MAX_QUESTION_CHARS, Settings
 from .corpus import canonical_kind, load_corpus, load_manifest, shipped_entries
-from .errors import IndexUnavailable, InvalidInput
+from .errors import InvalidInput
 from .glossary import expand_query
 from .index import LoadedIndex, load_index
 from .learned.entry_points import EntryPoints
 from .learned.ranker import SOURCES, CandidateSignals, PassageRanker, features
 from .lexical import BM25, analyse, normalise, weighted_overlap
-from .store import RUN_INDEX
 from .schema import Chunk, Hit
 from .validation import clean_text
 
@@ -188,7 +187,6 @@ class Retriever:
         self._path_terms = [set(analyse(" ".join(c.section_path))) for c in self.chunks]
         self._in_guide = [bool(guide_span) and c.doc_id == guide_span[0] and guide_span[1] <= c.line_start <= guide_span[2]
                           for c in self.chunks]
-        self._vectors: np.ndarray | None = None
         self.territories: list[str] = []  # what the local documents are about (corpus/manifest.yaml)
         self.models = None
 
@@ -291,15 +289,9 @@ class Retriever:
         return [(int(i), float(sims[i])) for i in sorted(top.tolist(), key=lambda i: (-sims[i], i))]
 
     def chunk_vectors(self) -> np.ndarray:
-        """Every passage's vector, in chunk order, read once from Chroma (embedded or server)."""
-        if self._vectors is None:
-            try:
-                got = self.index.collection.get(include=["embeddings"])
-                by_id = dict(zip(got["ids"], got["embeddings"]))
-                self._vectors = np.asarray([by_id[c.id] for c in self.chunks], dtype=np.float32)
-            except Exception:  # noqa: BLE001 - a build removed under us, a server gone, a passage missing
-                raise IndexUnavailable(f"La lecture des vecteurs dans la base Chroma a échoué. {RUN_INDEX}") from None
-        return self._vectors
+        """Every passage's vector, in chunk order: the build's vectors.npy, memory-mapped (workers share its pages;
+        nothing is copied through Chroma's client, whose full read peaked at ten times the vectors' size)."""
+        return self.index.vectors
 
     def query_vector(self, text: str) -> np.ndarray:
         return self.index.embedder.embed_queries([text])[0]
