@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from .categories import answer_type, without_orders
+from .categories import answer_type, collectivite_in, without_orders
 from .config import Settings
 from .corpus import load_corpus
 from .indicator_answer import IndicatorLookup
@@ -131,11 +131,22 @@ class Answerer:
         if self.models is not None:
             query.intents = self.models.intent.probabilities(query.matched, query.vector)
             query.verdict_probability = self.models.verdict.probability(query.matched, query.vector)
+            if query.follow_up:
+                query.own_intents = self.models.intent.probabilities(query.text, self.retriever.query_vector(query.text))
         return query
+
+    def own_intent(self, query: Query) -> str | None:
+        """What a follow-up's own words ask for (None for a question that stands alone)."""
+        return max(query.own_intents, key=query.own_intents.get) if query.own_intents else None
 
     def wants_verdict(self, query: Query) -> bool:
         """Whether the question asks for an eligibility verdict: the learned verdict model when trained (a financial
-        question can ask one: "peut-on cofinancer un poste existant ?"), else the eligibility intent."""
+        question can ask one: "peut-on cofinancer un poste existant ?"), else the eligibility intent. A follow-up
+        asking for a figure or a step about the previous action ("Et le montant maximum ?") does not ask for its
+        verdict again, unless it names the collectivity it asks for ("Et pour un département ?"). One asking for its
+        indicators keeps it: the section they come from, or why there are none."""
+        if self.own_intent(query) in ("financial", "procedure") and not collectivite_in(query.text):
+            return False
         if self.models is not None and query.verdict_probability is not None:
             return query.verdict_probability >= self.models.verdict.threshold
         return query.category == "eligibility"
@@ -325,8 +336,7 @@ class Answerer:
         if not (query.follow_up and history and verdict_fn and self.models is not None and self.indicators is not None):
             return []
         # The follow-up's own words say it asks for indicators (the completed question is the previous action's).
-        own = self.models.intent.probabilities(query.text, self.retriever.query_vector(query.text))
-        if max(own, key=own.get, default=None) != "indicator":
+        if self.own_intent(query) != "indicator":
             return []
         previous = verdict_fn(history[-1].question, query.collectivite, hits)["assessment"]
         if previous.get("axis") is None or not previous.get("sections"):

@@ -35,6 +35,8 @@ class Query:
     verdict_probability: float | None = None  # learned: does the question ask for an eligibility verdict
     follow_up: bool = False
     collectivite: str | None = None  # the collectivity type the question is asked for
+    # A follow-up's own words, apart from the turn they complete ("Et le montant maximum ?"): their intents.
+    own_intents: dict[str, float] = field(default_factory=dict)
 
     @property
     def intent(self) -> str:

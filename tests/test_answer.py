@@ -152,6 +152,18 @@ def test_an_indicator_follow_up_gives_the_indicators_of_the_previous_actions_sec
     assert collapsed(top["quote"]) in collapsed(corpus[top["doc_id"]].span_text(top["line_start"], top["line_end"]))
 
 
+def test_a_follow_up_asking_for_something_else_does_not_repeat_the_verdict(assistant, corpus):
+    """After "can we fund X?", "Et le montant maximum ?" asks for a figure: the verdict is not given again; "on compte
+    quoi pour cette action ?" asks for its indicator, in other words than "indicateur"."""
+    first = "Peut-on financer un poste de coordinateur au SIAO pour les familles hébergées à l'hôtel ?"
+    assert assistant.ask(first)["verdict"] == "eligible"
+    amount = _follow(assistant, first, "Et le montant maximum ?")
+    assert amount["verdict"] is None
+    assert_grounded(amount, corpus)
+    counted = _follow(assistant, first, "on compte quoi pour cette action ?")
+    assert "mères seules sans domicile" in counted["citations"][0]["quote"]
+
+
 def test_an_indicator_follow_up_on_an_action_outside_the_referentiels_keeps_its_verdict(assistant):
     first = "Peut-on financer des petits-déjeuners à l'école dans les quartiers prioritaires ?"
     before = assistant.ask(first)["verdict"]
