@@ -275,9 +275,11 @@ class Answerer:
                    "intents": {str(i): round(p, 3) for i, p in sorted(intents.items(), key=lambda x: -x[1])}}
         if query.verdict_probability is not None:
             signals["verdict_probability"] = round(query.verdict_probability, 3)
-        # A follow-up asks about the previous turn's action ("et pour un département ?", "quels indicateurs pour
-        # cette action ?"): that action is assessed, for the collectivity now asked about, not the two turns' words.
-        action = without_orders(history[-1].question) if query.follow_up else resolved
+        # A follow-up naming a collectivity ("Et pour un département ?") asks about the previous turn's action for
+        # it: that action is assessed, not the two turns' words. Any other follow-up adds to the action ("Et si elle
+        # existe déjà ?", "Et les maraudes ?"): the completed question is.
+        again = query.follow_up and collectivite_in(query.text)
+        action = without_orders(history[-1].question) if again else resolved
         verdict_block = verdict_fn(action, query.collectivite, hits) if (verdict_fn and self.wants_verdict(query)) else None
         definition = self.definition_units(resolved)
 
