@@ -43,7 +43,7 @@ from .verdict_question import VerdictQuestion
 from .vectors import QueryVectors
 
 # Bumped when features or training change: stored models of another version are retrained.
-MODEL_VERSION = "8"
+MODEL_VERSION = "9"
 OUTSIDE = "hors_referentiel"
 
 
