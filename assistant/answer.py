@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from .categories import answer_type, collectivite_in, without_orders
+from .categories import answer_type, without_orders
 from .config import Settings
 from .corpus import load_corpus
 from .indicator_answer import IndicatorLookup
@@ -145,7 +145,7 @@ class Answerer:
         asking for a figure or a step about the previous action ("Et le montant maximum ?") does not ask for its
         verdict again, unless it names the collectivity it asks for ("Et pour un département ?"). One asking for its
         indicators keeps it: the section they come from, or why there are none."""
-        if self.own_intent(query) in ("financial", "procedure") and not collectivite_in(query.text):
+        if self.own_intent(query) in ("financial", "procedure") and not query.named_collectivite:
             return False
         if self.models is not None and query.verdict_probability is not None:
             return query.verdict_probability >= self.models.verdict.threshold
@@ -278,7 +278,7 @@ class Answerer:
         # A follow-up naming a collectivity ("Et pour un département ?") asks about the previous turn's action for
         # it: that action is assessed, not the two turns' words. Any other follow-up adds to the action ("Et si elle
         # existe déjà ?", "Et les maraudes ?"): the completed question is.
-        again = query.follow_up and collectivite_in(query.text)
+        again = query.follow_up and query.named_collectivite
         action = without_orders(history[-1].question) if again else resolved
         verdict_block = verdict_fn(action, query.collectivite, hits) if (verdict_fn and self.wants_verdict(query)) else None
         definition = self.definition_units(resolved)

@@ -350,13 +350,13 @@ def _build(settings, store, documents, chunks, plans, fingerprint, embedder, pro
         glossary = extract_glossary(documents)
         glossary_text = _glossary_text(glossary)
         client = store.client(build_id, create=True)
-        entries = {}
+        entries, written = {}, {}
         for plan in plans:
             name = collection_name(build_id, plan.name)
-            _add_collection(store, client, name, plan, vectors[plan.name], embedder, settings, progress)
+            written[plan.name] = _add_collection(store, client, name, plan, vectors[plan.name], embedder, settings,
+                                                 progress)
             entries[plan.name] = {"name": name, "count": len(plan.ids)}
-        written = store.collection(client, entries[CHUNKS]["name"], embedder)
-        files = _write_build_files(target, chunks, glossary_text, _lexical_index(chunks), written)
+        files = _write_build_files(target, chunks, glossary_text, _lexical_index(chunks), written[CHUNKS])
         _fault("after-chroma")
         now = time.time()
         manifest = {
@@ -424,7 +424,8 @@ def _embed(cache, embedder, plans, progress, store) -> dict:
     return vectors
 
 
-def _add_collection(store, client, name, plan, vectors, embedder, settings, progress) -> None:
+def _add_collection(store, client, name, plan, vectors, embedder, settings, progress):
+    """The collection, written by batches; returned (the build reads its vectors back from it)."""
     collection = store.collection(
         client, name, embedder, create=hnsw_configuration(len(plan.ids), settings.exact_search_limit)
     )
@@ -448,6 +449,7 @@ def _add_collection(store, client, name, plan, vectors, embedder, settings, prog
     finally:
         if bar:
             bar.close()
+    return collection
 
 
 def _discard(store: Store, build_id: str) -> None:

@@ -71,8 +71,7 @@ class IndicatorLookup:
         score, item = max(scored, key=lambda pair: pair[0], default=(0.0, None))
         if item is None or score <= 0:
             return []
-        unit = unit_for_quote(self.chunks, item.doc_id, item.line_start, item.line_end, item.text)
-        return [(unit, 1.0)] if unit is not None else []
+        return self._quoted([item])
 
     def units(self, question: str, limit: int = 1, when: bool = False) -> list[tuple[Unit, float]]:
         """The definition paragraphs sharing most vocabulary with the question (the wording when none does);
@@ -86,12 +85,7 @@ class IndicatorLookup:
             indicator.definition,
             key=lambda d: -weighted_overlap(weights, set(analyse(d.text))),
         )
-        chosen = self.calendar_units(question) if when else []
-        for quote in ranked[:limit] or [wording]:
-            unit = unit_for_quote(self.chunks, quote.doc_id, quote.line_start, quote.line_end, quote.text)
-            if unit is not None:
-                chosen.append((unit, 1.0))
-        return chosen
+        return (self.calendar_units(question) if when else []) + self._quoted(ranked[:limit] or [wording])
 
     def section_units(self, section_id: str, limit: int = 3) -> list[tuple[Unit, float]]:
         """The national indicators of a référentiel section, as worded there (those of its axis when the section
@@ -101,10 +95,9 @@ class IndicatorLookup:
         except KeyError:
             return []
         indicators = section.indicators or self.referentiel.axis(section.axis).indicators
-        chosen = []
-        for indicator in indicators[:limit]:
-            quote = indicator.quote
-            unit = unit_for_quote(self.chunks, quote.doc_id, quote.line_start, quote.line_end, quote.text)
-            if unit is not None:
-                chosen.append((unit, 1.0))
-        return chosen
+        return self._quoted([indicator.quote for indicator in indicators[:limit]])
+
+    def _quoted(self, quotes) -> list[tuple[Unit, float]]:
+        """The citable units of quoted lines (anything with doc_id, line_start, line_end and text), those found."""
+        units = (unit_for_quote(self.chunks, q.doc_id, q.line_start, q.line_end, q.text) for q in quotes)
+        return [(unit, 1.0) for unit in units if unit is not None]

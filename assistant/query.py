@@ -35,6 +35,7 @@ class Query:
     verdict_probability: float | None = None  # learned: does the question ask for an eligibility verdict
     follow_up: bool = False
     collectivite: str | None = None  # the collectivity type the question is asked for
+    named_collectivite: str | None = None  # the one the question's own words name (a follow-up: not its previous turn)
     # A follow-up's own words, apart from the turn they complete ("Et le montant maximum ?"): their intents.
     own_intents: dict[str, float] = field(default_factory=dict)
 
@@ -68,6 +69,6 @@ def make_query(question: str, history: list[Turn] | None = None) -> Query:
         resolved = f"{without_orders(history[-1].question)} {resolved}"
     # "Et un département ?" after a métropole's question asks for a département: the collectivity the follow-up
     # names wins over the one of the turn it completes.
-    collectivite = collectivite_in(text) or collectivite_in(resolved)
+    named = collectivite_in(text)
     return Query(text=text, asked=resolved, matched=in_corpus_words(resolved), follow_up=follow_up,
-                 collectivite=collectivite)
+                 collectivite=named or collectivite_in(resolved), named_collectivite=named)

@@ -58,12 +58,9 @@ started = time.perf_counter()
 if args["models"]:
     # The project's models, trained on the shipped corpus: their features are general (added documents are ranked by
     # them too), and the benchmark measures search, not a training on a copied corpus (nor may it overwrite them).
-    import joblib
-    from assistant.learned.vectors import QueryVectors
+    from assistant.learned.models import stored_models
     retriever = Retriever.bare(settings)
-    models = joblib.load(args["models"])
-    models.vectors = QueryVectors(retriever.index.embedder, Path(args["query_cache"]))
-    retriever.use(models)
+    retriever.use(stored_models(Path(args["models"]), retriever.index.embedder, Path(args["query_cache"])))
 else:
     retriever = Retriever.load(settings)
 load_s = time.perf_counter() - started

@@ -107,14 +107,12 @@ def section_examples(data: TrainingData, referentiel: Referentiel) -> tuple[list
         for a in s.action_types:
             texts.append(a.text)
             labels.append(s.id)
-    # Texts as the eligibility engine assesses them (assistant.framing.action_text), and each action line once more
-    # inside a question (data/question_framings.yaml).
-    for item in data.actions:
-        label = _section_label(item, item.get("description"), referentiel, known)
+    # Texts as the eligibility engine assesses them (assistant.framing.action_text).
+    for item, text in action_lines(data):
+        label = _section_label(item, text, referentiel, known)
         if label:
-            for text in (item["description"], framed(item["description"])):
-                texts.append(action_text(text))
-                labels.append(label)
+            texts.append(action_text(text))
+            labels.append(label)
     for item in data.questions:
         if intent_of(item) == "eligibility":
             label = _section_label(item, item.get("question"), referentiel, known)
@@ -130,6 +128,15 @@ FRAMINGS_FILE = Path(__file__).resolve().parent.parent / "data" / "question_fram
 @lru_cache(maxsize=1)
 def _framings() -> tuple[str, ...]:
     return tuple(yaml.safe_load(FRAMINGS_FILE.read_text(encoding="utf-8"))["framings"])
+
+
+def action_lines(data: TrainingData):
+    """(item, text) for each train action line: as pasted, and once inside a question (data/question_framings.yaml)."""
+    for item in data.actions:
+        description = item.get("description")
+        if isinstance(description, str):
+            yield item, description
+            yield item, framed(description)
 
 
 def framed(action: str) -> str:
@@ -153,11 +160,9 @@ def intent_examples(data: TrainingData) -> tuple[list[str], list[str]]:
         if intent and isinstance(item.get("question"), str):
             texts.append(item["question"])
             labels.append(intent)
-    for item in data.actions:
-        if isinstance(item.get("description"), str):
-            for text in (item["description"], framed(item["description"])):
-                texts.append(text)
-                labels.append("eligibility")
+    for _, text in action_lines(data):
+        texts.append(text)
+        labels.append("eligibility")
     return texts, labels
 
 
@@ -170,12 +175,10 @@ def verdict_examples(data: TrainingData) -> tuple[list[str], list[bool], list[bo
             texts.append(item["question"])
             wanted.append(item.get("expected_verdict") is not None)
             asked.append(True)
-    for item in data.actions:
-        if isinstance(item.get("description"), str):
-            for text in (item["description"], framed(item["description"])):
-                texts.append(text)
-                wanted.append(True)
-                asked.append(False)
+    for _, text in action_lines(data):
+        texts.append(text)
+        wanted.append(True)
+        asked.append(False)
     return texts, wanted, asked
 
 
@@ -364,18 +367,26 @@ def models_path(settings: Settings) -> Path:
     return Path(settings.models_dir) / "models.joblib"
 
 
+def stored_models(path: Path, embedder, cache_dir: Path) -> Models | None:
+    """The models stored at `path`, their query vectors cached in `cache_dir` (None when unreadable)."""
+    try:
+        stored = joblib.load(path)
+    except Exception:  # noqa: BLE001 - an unreadable store is only a retraining
+        return None
+    if not isinstance(stored, Models):
+        return None
+    stored.vectors = QueryVectors(embedder, cache_dir)
+    return stored
+
+
 def load_models(settings: Settings, retriever, retrain: bool = False, log=None) -> Models:
     """The stored models when fresh, else trained now and stored (atomically: a crash leaves no half file)."""
     wanted = stamp(settings, retriever, TrainingData.load(settings.train_dir), load_referentiel())
     path = models_path(settings)
     if not retrain and path.exists():
-        try:
-            stored = joblib.load(path)
-            if isinstance(stored, Models) and stored.stamp == wanted:
-                stored.vectors = QueryVectors(retriever.index.embedder, settings.cache_dir)
-                return stored
-        except Exception:  # noqa: BLE001 - an unreadable store is only a retraining
-            pass
+        stored = stored_models(path, retriever.index.embedder, settings.cache_dir)
+        if stored is not None and stored.stamp == wanted:
+            return stored
     models = train(settings, retriever, log)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
